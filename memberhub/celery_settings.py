@@ -1,0 +1,38 @@
+"""Celery configuration (CELERY_ namespace), reliable by default.
+
+Two queues: `default` for CPU work and `gpu` for training and batch scoring. Long tasks are
+acknowledged late and re-queued if their worker dies, so every task must be idempotent.
+"""
+
+from kombu import Queue
+
+from memberhub.env import env_int
+
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = (Queue("default"), Queue("gpu"))
+CELERY_TASK_ROUTES = {
+    "ml.*": {"queue": "gpu"},
+    "members.tasks.train_*": {"queue": "gpu"},
+    "members.tasks.score_*": {"queue": "gpu"},
+}
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_RESULT_EXPIRES = 60 * 60 * 24
+
+# A task is acknowledged only after it finishes, and a task whose worker was killed goes back
+# on the queue instead of being lost. Prefetch 1 keeps long tasks from queueing behind each other.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TRACK_STARTED = True
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 6 * 60 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", CELERY_TASK_TIME_LIMIT - 60)
+# Redis redelivers an unacknowledged task after this long; it must exceed the longest task.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 600)
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+
+CELERY_BEAT_SCHEDULE: dict = {}

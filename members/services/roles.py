@@ -1,0 +1,25 @@
+"""Staff permission groups, kept in step with the models on every migrate."""
+
+from django.contrib.auth.models import Group, Permission
+
+OPERATIONS_GROUP = "Operations"
+
+# Operations staff manage the shop's day-to-day data but not the tier ladder's definition.
+_OPERATIONS_PERMISSIONS = {
+    "member": ("view", "add", "change"),
+    "order": ("view", "add", "change"),
+    "orderitem": ("view", "add", "change", "delete"),
+    "review": ("view", "add", "change", "delete"),
+    "product": ("view", "add", "change"),
+    "segment": ("view",),
+    "tier": ("view",),
+    "tierchange": ("view", "add", "change"),
+}
+
+
+def roles_ensure_groups() -> None:
+    """Create or refresh the staff groups; safe to call any number of times."""
+    codenames = [f"{action}_{model}" for model, actions in _OPERATIONS_PERMISSIONS.items() for action in actions]
+    permissions = Permission.objects.filter(content_type__app_label="members", codename__in=codenames)
+    group, _ = Group.objects.get_or_create(name=OPERATIONS_GROUP)
+    group.permissions.set(permissions)
