@@ -1,0 +1,43 @@
+"""manage.py import_csv KIND FILE: upsert a CSV file of members, products, orders, order items or reviews.
+
+Prints a summary and every rejected line; exits with status 1 when any row was rejected (the
+good rows are imported all the same) or when the file cannot be imported at all.
+"""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from members.services.csv_import import IMPORT_KINDS, ImportFileError, import_csv_file
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a CSV file (header row, UTF-8; formats in docs/csv-formats.md). Re-importing a file changes "
+        "nothing; changed rows are updated. Bad rows are reported by line and skipped; a key (e.g. an "
+        "external_id) may appear once per file, and a repeat is rejected in favour of the first."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=IMPORT_KINDS, help="What the file holds.")
+        parser.add_argument("file", type=Path, help="Path to the CSV file.")
+
+    def handle(self, *, kind: str, file: Path, **options):
+        try:
+            report = import_csv_file(kind=kind, path=file)
+        except ImportFileError as exc:
+            raise CommandError(f"{file}: {exc} Nothing was imported.") from exc
+        except OSError as exc:
+            raise CommandError(f"{file}: cannot be read ({exc.strerror or exc}).") from exc
+
+        self.stdout.write(
+            f"{kind} from {file}: {report.rows_total} rows: {report.created} created, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.rejected} rejected"
+        )
+        for error in report.errors:
+            self.stderr.write(f"line {error.line}: {error.reason}")
+        if not report.ok:
+            raise CommandError(
+                f"{file}: {report.rejected} of {report.rows_total} rows were rejected (listed above); "
+                "the other rows were imported. Fix those lines and import the file again."
+            )
