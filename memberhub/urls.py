@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 
 def health(request):
@@ -9,7 +9,10 @@ def health(request):
 
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("members.views.urls")),  # the merchandiser web app
     path("healthz", health, name="health"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("members.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

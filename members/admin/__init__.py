@@ -6,3 +6,4 @@ from members.admin import catalog, members, orders, reviews, tiers  # noqa: F401
 from members.admin import import_jobs  # noqa: F401
 from members.admin import webhooks  # noqa: F401
 from members.admin import api_keys  # noqa: F401
+from members.admin import ml  # noqa: F401

@@ -35,10 +35,13 @@ class ImportJobAdmin(ScalableAdmin):
     list_filter = ("status", "kind")
     search_fields = ("path",)
     list_select_related = ("created_by",)
-    actions = ["run_again"]
+    actions = ("run_again",)
     fieldsets = (
         (None, {"fields": ("kind", "path", "status", "attempts", "created_by")}),
-        ("Result", {"fields": ("rows_total", "created", "updated", "unchanged", "rejected", "error", "error_list")}),
+        (
+            "Result",
+            {"fields": ("rows_total", "created", "updated", "unchanged", "rejected", "error", "error_list")},
+        ),
         ("Times", {"fields": ("created_at", "started_at", "finished_at")}),
     )
     readonly_fields = (
@@ -71,15 +74,19 @@ class ImportJobAdmin(ScalableAdmin):
             "", "<tr><td>{}</td><td>{}</td></tr>", ((e.get("line"), e.get("reason")) for e in job.errors)
         )
         shown = format_html(
-            '<table><thead><tr><th>Line</th><th>Reason</th></tr></thead><tbody>{}</tbody></table>', rows
+            "<table><thead><tr><th>Line</th><th>Reason</th></tr></thead><tbody>{}</tbody></table>", rows
         )
         if job.rejected > len(job.errors):
-            return format_html("{}<p>The first {} of {} rejected rows.</p>", shown, len(job.errors), job.rejected)
+            return format_html(
+                "{}<p>The first {} of {} rejected rows.</p>", shown, len(job.errors), job.rejected
+            )
         return shown
 
     @admin.action(description="Run again (queue a new job for the same file)", permissions=["run_again"])
     def run_again(self, request: HttpRequest, queryset: QuerySet[ImportJob]) -> None:
-        new_jobs = import_job_run_again(job_ids=list(queryset.values_list("pk", flat=True)), created_by=request.user)
+        new_jobs = import_job_run_again(
+            job_ids=list(queryset.values_list("pk", flat=True)), created_by=request.user
+        )
         self.message_user(
             request,
             ngettext("Queued %(count)d import job.", "Queued %(count)d import jobs.", len(new_jobs))
@@ -91,7 +98,7 @@ class ImportJobAdmin(ScalableAdmin):
         return request.user.has_perm("members.add_importjob")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        # Jobs are created by import_job_create (the import command, "Run again"), not typed in.
+        # Jobs are created in code by import_job_create (and by "Run again"), never typed in by hand.
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: ImportJob | None = None) -> bool:

@@ -13,6 +13,18 @@ class Segment(models.Model):
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.RULE)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Fields below: members/services/segments*.py (docs/segments.md).
+    name_is_custom = models.BooleanField(
+        default=False, help_text="A merchandiser renamed it: refreshes keep the name and description."
+    )
+    active = models.BooleanField(default=True, help_text="Learned: false once no cluster matches it any more.")
+    rule = models.JSONField(
+        default=dict, blank=True, help_text="Rule segments: the validated definition (AND/OR groups of conditions)."
+    )
+    profile = models.JSONField(
+        default=dict, blank=True, help_text="Learned: the cluster's feature means and z-scores from the last refresh."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -46,6 +58,12 @@ class Member(models.Model):
     tier = models.ForeignKey("members.Tier", on_delete=models.PROTECT, related_name="members")
     segment = models.ForeignKey(
         Segment, on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
+    )
+    tier_locked_until = models.DateField(
+        null=True, blank=True, help_text="Set by staff with a manual change: evaluations skip the member through this day."
+    )
+    tier_below_threshold_since = models.DateField(
+        null=True, blank=True, help_text="First evaluation day the member fell below their tier; starts the grace period."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)

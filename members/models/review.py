@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -26,7 +27,20 @@ class Review(models.Model):
     sentiment_confidence = models.FloatField(null=True, blank=True)
     topics = models.JSONField(default=list, blank=True)
     model_version = models.CharField(max_length=64, blank=True)
-    scored_at = models.DateTimeField(null=True, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)  # null = waiting to be (re)scored
+    sentiment_probabilities = models.JSONField(default=dict, blank=True)  # {"negative": 0.1, ...}
+    # [{"start", "end", "label", "text"}] character offsets into body (see ml/entities.py).
+    entities = models.JSONField(default=list, blank=True)
+    # float32 little-endian bytes (numpy .tobytes()): 1.5 KB for 384 dims, and it migrates on the
+    # SQLite first-run database as well as Postgres (an ArrayField would not).
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
+
+    # A person's correction of the sentiment; overrides the star rating in the next fine-tune.
+    sentiment_label_human = models.CharField(max_length=16, choices=Sentiment.choices, blank=True)
+    labelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    labelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -35,6 +49,9 @@ class Review(models.Model):
             models.Index(fields=["product", "-created_at"], name="review_product_created"),
             models.Index(fields=["member", "-created_at"], name="review_member_created"),
             models.Index(fields=["rating"], name="review_rating"),
+            # The scoring queue and the "needs attention" list.
+            models.Index(fields=["id"], condition=models.Q(scored_at__isnull=True), name="review_unscored"),
+            models.Index(fields=["sentiment", "-created_at"], name="review_sentiment_created"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"),

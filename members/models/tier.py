@@ -32,6 +32,8 @@ class TierChangeStatus(models.TextChoices):
     PROPOSED = "proposed", "Proposed"
     APPLIED = "applied", "Applied"
     REJECTED = "rejected", "Rejected"
+    # An evaluation proposal the next evaluation no longer backs (the member's figures changed).
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class TierChangeSource(models.TextChoices):
@@ -55,6 +57,11 @@ class TierChange(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True, help_text="Why a reviewer rejected the proposal.")
+    as_of = models.DateField(null=True, blank=True, help_text="The evaluation date behind a proposal.")
+    policy = models.ForeignKey(
+        "members.TierPolicy", on_delete=models.PROTECT, null=True, blank=True, related_name="tier_changes"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -69,6 +76,12 @@ class TierChange(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status="proposed") | models.Q(decided_at__isnull=False),
                 name="tierchange_decision_has_time",
+            ),
+            # Re-running an evaluation for the same day updates its open proposal instead of adding one.
+            models.UniqueConstraint(
+                fields=["member", "as_of", "to_tier"],
+                condition=models.Q(status="proposed", source="evaluation"),
+                name="tierchange_one_open_evaluation_proposal",
             ),
         ]
 

@@ -24,6 +24,8 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
+from members.services.tier_rechecks import tier_rechecks_for_refunded_orders
+
 from members.services.csv_import_rows import ImportFileError, ParsedRow, RowError, csv_rows_parse
 from members.services.csv_import_specs import SPECS, ImportSpec, Reference
 
@@ -83,6 +85,8 @@ def import_csv_file(*, kind: str, path: Path, batch_size: int = BATCH_SIZE) -> I
         _batch_import(spec=spec, rows=batch, now=now, defaults=defaults, report=report)
     report.errors.sort(key=lambda error: error.line)
     report.rejected = len(report.errors)
+    if kind == "orders" and report.updated:
+        tier_rechecks_for_refunded_orders(updated_at=now)
     return report
 
 

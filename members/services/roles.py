@@ -2,6 +2,8 @@
 
 from django.contrib.auth.models import Group, Permission
 
+from members.services.web_roles import web_roles_ensure_groups
+
 OPERATIONS_GROUP = "Operations"
 
 # Operations staff manage the shop's day-to-day data but not the tier ladder's definition.
@@ -14,6 +16,7 @@ _OPERATIONS_PERMISSIONS = {
     "segment": ("view",),
     "tier": ("view",),
     "tierchange": ("view", "add", "change"),
+    "importjob": ("view", "add"),
 }
 
 
@@ -23,3 +26,4 @@ def roles_ensure_groups() -> None:
     permissions = Permission.objects.filter(content_type__app_label="members", codename__in=codenames)
     group, _ = Group.objects.get_or_create(name=OPERATIONS_GROUP)
     group.permissions.set(permissions)
+    web_roles_ensure_groups()

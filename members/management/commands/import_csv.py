@@ -1,7 +1,8 @@
 """manage.py import_csv KIND FILE: upsert a CSV file of members, products, orders, order items or reviews.
 
 Prints a summary and every rejected line; exits with status 1 when any row was rejected (the
-good rows are imported all the same) or when the file cannot be imported at all.
+good rows are imported all the same) or when the file cannot be imported at all. With
+--background the file is handed to a Celery worker as an ImportJob (see the admin's import jobs).
 """
 
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from members.services.csv_import import IMPORT_KINDS, ImportFileError, import_csv_file
+from members.services.import_jobs import import_job_create
 
 
 class Command(BaseCommand):
@@ -21,8 +23,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=IMPORT_KINDS, help="What the file holds.")
         parser.add_argument("file", type=Path, help="Path to the CSV file.")
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="Queue the import for a Celery worker and return at once; the result is on the ImportJob.",
+        )
 
-    def handle(self, *, kind: str, file: Path, **options):
+    def handle(self, *, kind: str, file: Path, background: bool = False, **options):
+        if background:
+            if not file.is_file():
+                raise CommandError(f"{file}: no such file.")
+            job = import_job_create(kind=kind, path=file.resolve())
+            self.stdout.write(f"Queued import job {job.pk} ({kind} from {file}); follow it in the admin's import jobs.")
+            return
         try:
             report = import_csv_file(kind=kind, path=file)
         except ImportFileError as exc:

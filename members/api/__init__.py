@@ -1,0 +1,1 @@
+"""The partner REST API (Django REST Framework), mounted at /api/v1/. See docs/api.md."""

@@ -1,0 +1,1 @@
+"""Serializers validate and shape; writes go through members.services.api_upserts."""

@@ -1,0 +1,19 @@
+"""Routes under /api/v1/ (URL names: api-member-list, api-member-detail, api-member-bulk, ...)."""
+
+from rest_framework.routers import SimpleRouter
+
+from members.api import schema  # noqa: F401  (registers the API-key security scheme)
+from members.api.views.catalog import ProductViewSet
+from members.api.views.members import MemberViewSet
+from members.api.views.orders import OrderViewSet, ReviewViewSet
+from members.api.views.tiers import TierChangeViewSet, TierViewSet
+
+router = SimpleRouter()
+router.register("members", MemberViewSet, basename="api-member")
+router.register("products", ProductViewSet, basename="api-product")
+router.register("orders", OrderViewSet, basename="api-order")
+router.register("reviews", ReviewViewSet, basename="api-review")
+router.register("tiers", TierViewSet, basename="api-tier")
+router.register("tier-changes", TierChangeViewSet, basename="api-tier-change")
+
+urlpatterns = router.urls

@@ -1,0 +1,1 @@
+"""Thin API views: parse, call one selector or service, render."""

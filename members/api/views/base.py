@@ -1,0 +1,36 @@
+"""What every partner API view shares: key/session auth, scopes, throttle, body limit, problem errors."""
+
+from django.conf import settings
+from rest_framework import viewsets
+from rest_framework.authentication import SessionAuthentication
+
+from members.api.authentication import ApiKeyAuthentication
+from members.api.pagination import IdCursorPagination
+from members.api.parsers import LimitedJSONParser, RequestTooLarge, body_limit_detail
+from members.api.permissions import HasScopes
+from members.api.throttling import ApiKeyRateThrottle
+
+
+class ApiViewSet(viewsets.GenericViewSet):
+    """Subclasses set read_scopes / write_scopes (see members.api.scopes)."""
+
+    authentication_classes = (ApiKeyAuthentication, SessionAuthentication)
+    permission_classes = (HasScopes,)
+    throttle_classes = (ApiKeyRateThrottle,)
+    parser_classes = (LimitedJSONParser,)
+    pagination_class = IdCursorPagination
+    read_scopes: tuple[str, ...] = ()
+    write_scopes: tuple[str, ...] = ()
+
+    def initial(self, request, *args, **kwargs):
+        # Refuse an announced oversized body before authenticating or reading a byte of it.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.API_MAX_BODY_BYTES:
+            self.format_kwarg = self.get_format_suffix(**kwargs)
+            neg = self.perform_content_negotiation(request)
+            request.accepted_renderer, request.accepted_media_type = neg
+            raise RequestTooLarge(body_limit_detail())
+        super().initial(request, *args, **kwargs)

@@ -1,0 +1,46 @@
+"""manage.py refresh_members [--as-of YYYY-MM-DD] [--retrain]: the whole member refresh, in order."""
+
+import time
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from members.services.member_features import FeatureComputationError
+from members.services.member_refresh import STEPS, member_refresh_run
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD.") from exc
+
+
+class Command(BaseCommand):
+    help = (
+        f"Refresh member intelligence as of a date, in order: {', '.join(STEPS)}. Trains the churn and forecast "
+        "models when none is active or the active one is a week old (a worse backtest keeps the old one)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today).")
+        parser.add_argument("--retrain", action="store_true", help="Train new model versions even if recent.")
+
+    def handle(self, *, as_of: date | None, retrain: bool, **options):
+        as_of = as_of or timezone.localdate()
+        started = time.monotonic()
+        self.stdout.write(f"refresh_members as of {as_of}")
+
+        def report(result):
+            self.stdout.write(f"  {result.step}: {result.summary}  [{time.monotonic() - started:.1f} s]")
+
+        try:
+            results = member_refresh_run(as_of=as_of, retrain=retrain, on_step=report)
+        except FeatureComputationError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"done in {time.monotonic() - started:.1f} s")
+        # Too little history to train is a fact about the shop, not a failure: say so and exit 0.
+        for result in results:
+            if not result.ok:
+                self.stderr.write(f"warning: {result.step} scored nothing: {result.summary}")

@@ -1,0 +1,145 @@
+"""Webhooks: partner systems subscribe to events and we POST each event to them, signed.
+
+A WebhookSubscription is a partner's endpoint and the events it wants; a WebhookDelivery is one
+event on its way to one subscription, with the record of every attempt (the admin's delivery log).
+"""
+
+import secrets
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+
+# The event registry: every event a subscription may ask for, with what it means. Add an event
+# here (and its payload to docs/webhooks.md) when the code that fires it lands. Stored event names
+# are plain strings, not DB choices, so adding one needs no migration.
+WEBHOOK_EVENTS: dict[str, str] = {
+    "tier.changed": "A member moved to another tier (a tier change was applied).",
+    "review.scored": "A review was scored by the review models (sentiment, topics, entities).",
+    "tier.will_downgrade": "A member will lose their tier soon unless they spend or order more.",
+}
+
+
+class WebhookEvent:
+    """Names for the registered events, so callers never type the strings."""
+
+    TIER_CHANGED = "tier.changed"
+    REVIEW_SCORED = "review.scored"
+    TIER_WILL_DOWNGRADE = "tier.will_downgrade"
+
+
+def webhook_event_choices() -> list[tuple[str, str]]:
+    return [(name, f"{name} - {description}") for name, description in WEBHOOK_EVENTS.items()]
+
+
+def generate_webhook_secret() -> str:
+    """A fresh signing secret: 256 random bits, prefixed so a leaked one is recognisable."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def validate_webhook_events(value) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Choose at least one event.")
+    unknown = sorted({str(name) for name in value} - WEBHOOK_EVENTS.keys())
+    if unknown:
+        raise ValidationError(
+            "Unknown event(s): %(unknown)s. Known events: %(known)s.",
+            params={"unknown": ", ".join(unknown), "known": ", ".join(WEBHOOK_EVENTS)},
+        )
+
+
+class WebhookSubscription(models.Model):
+    """A partner endpoint. Disabled automatically after repeated given-up deliveries (see services)."""
+
+    name = models.CharField(max_length=100, help_text="Who this is for, e.g. 'CRM (production)'.")
+    url = models.URLField(
+        max_length=2000,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="We POST each event here as JSON. Use https outside development.",
+    )
+    events = models.JSONField(
+        default=list, validators=[validate_webhook_events], help_text="Names of the events to receive."
+    )
+    secret = models.CharField(
+        max_length=128,
+        default=generate_webhook_secret,
+        help_text="Signs every request (X-MemberHub-Signature). Share it with the receiver only.",
+    )
+    active = models.BooleanField(default=True)
+    consecutive_failures = models.PositiveIntegerField(
+        default=0, help_text="Deliveries given up since the last successful one."
+    )
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.TextField(blank=True)
+    api_key = models.ForeignKey(
+        "members.ApiKey",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webhook_subscriptions",
+        help_text="The partner API key that manages this subscription, if any.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # waiting for its first attempt (or a redelivery)
+    FAILED = "failed", "Failed, will retry"  # the last attempt failed; next_attempt_at says when
+    SUCCEEDED = "succeeded", "Succeeded"
+    GIVEN_UP = "given_up", "Given up"  # out of attempts, or its subscription was disabled
+
+
+# Statuses a worker may claim for an attempt.
+WEBHOOK_DELIVERY_SENDABLE_STATUSES = (WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.FAILED)
+# How much of the receiver's response body is kept for the log.
+WEBHOOK_RESPONSE_EXCERPT_BYTES = 1024
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription. `event_id` is the same for every delivery of one event
+    (all subscriptions, every retry, every manual redelivery), so receivers can de-duplicate."""
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=64)
+    event_id = models.UUIDField(default=uuid.uuid4)
+    payload = models.JSONField(help_text="The event's data; sent as the body's 'data'.")
+    status = models.CharField(
+        max_length=16, choices=WebhookDeliveryStatus.choices, default=WebhookDeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    response_body = models.TextField(blank=True, help_text="The first 1 KB of the receiver's last response.")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker sending this delivery holds it until then; a crashed worker's claim simply expires.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="whdelivery_created"),
+            models.Index(fields=["subscription", "-created_at"], name="whdelivery_sub_created"),
+            models.Index(fields=["status", "-created_at"], name="whdelivery_status_created"),
+            models.Index(fields=["event", "-created_at"], name="whdelivery_event_created"),
+            models.Index(fields=["event_id"], name="whdelivery_event_id"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="succeeded") | models.Q(delivered_at__isnull=False),
+                name="whdelivery_success_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.event_id} → {self.subscription_id} ({self.status})"

@@ -1,0 +1,132 @@
+"""The member-intelligence refresh for one as-of date, in order: features, segments, tier
+evaluation, churn, forecast. `manage.py refresh_members` and the Celery chain in
+members/member_tasks.py run the same steps.
+
+Training: the churn and forecast models are (re)trained during a refresh when no version is
+active, when the active one was trained for a date RETRAIN_EVERY_DAYS or more before as_of (or
+after it: a replay of an earlier date gets a model that has not seen that date's future), or when
+asked. A new version only replaces the active one if it backtests no worse (churn_registry).
+Optional steps whose code is not in this checkout (segments) are skipped with a note.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from members.models import MemberModelKind, MemberModelVersion
+from members.services.churn import TrainingWindows, churn_score, churn_train, training_windows
+from members.services.member_features import member_features_compute
+from members.services.spend_forecast import spend_forecast_score, spend_forecast_train
+
+RETRAIN_EVERY_DAYS = 7
+STEPS = ("features", "segments", "tiers", "churn", "forecast")
+
+
+@dataclass
+class StepResult:
+    step: str
+    summary: str
+    ok: bool = True
+
+
+@dataclass
+class RefreshContext:
+    """What the steps of one refresh share: the date, whether to retrain, and the training windows
+    (computed at most once, for churn and forecast alike)."""
+
+    as_of: date
+    retrain: bool = False
+    windows: TrainingWindows | None = None
+    trained: list[str] = field(default_factory=list)
+
+    def training_windows(self) -> TrainingWindows:
+        if self.windows is None:
+            self.windows = training_windows(as_of=self.as_of)
+        return self.windows
+
+
+def refresh_features(ctx: RefreshContext) -> StepResult:
+    return StepResult("features", f"{member_features_compute(as_of=ctx.as_of)} member snapshots as of {ctx.as_of}")
+
+
+def refresh_segments(ctx: RefreshContext) -> StepResult:
+    """Runs members.services.segments.segments_refresh(as_of=...) when that service exists."""
+    refresh = _optional("members.services.segments", "segments_refresh")
+    if refresh is None:
+        return StepResult("segments", "skipped: no segments service (members.services.segments) in this checkout")
+    return StepResult("segments", str(refresh(as_of=ctx.as_of)))
+
+
+def refresh_tiers(ctx: RefreshContext) -> StepResult:
+    run = _optional("members.services.tier_evaluation", "tier_evaluation_run")
+    if run is None:
+        return StepResult("tiers", "skipped: no tier evaluation service in this checkout")
+    r = run(as_of=ctx.as_of)
+    return StepResult("tiers", f"policy v{r.policy_version}: {r.upgrades_applied} upgrades applied, "
+                               f"{r.upgrades_proposed} proposed, {r.downgrades_proposed} downgrades proposed")  # fmt: skip
+
+
+def _needs_training(kind: str, ctx: RefreshContext) -> bool:
+    active = MemberModelVersion.objects.filter(kind=kind, active=True).first()
+    return ctx.retrain or active is None or not (0 <= (ctx.as_of - active.as_of).days < RETRAIN_EVERY_DAYS)
+
+
+def _model_step(step: str, kind: str, ctx: RefreshContext, train: Callable, score: Callable) -> StepResult:
+    notes = []
+    if _needs_training(kind, ctx):
+        try:
+            version = train(as_of=ctx.as_of, windows=ctx.training_windows())
+            notes.append(f"trained v{version.version} ({version.note})")
+        except ValueError as exc:
+            notes.append(f"training skipped: {exc}")
+    if not MemberModelVersion.objects.filter(kind=kind, active=True).exists():
+        return StepResult(step, "; ".join([*notes, "no active model: nothing scored"]), ok=False)
+    notes.append(f"{score(as_of=ctx.as_of)} members scored")
+    return StepResult(step, "; ".join(notes))
+
+
+def refresh_churn(ctx: RefreshContext) -> StepResult:
+    return _model_step("churn", MemberModelKind.CHURN, ctx, churn_train, churn_score)
+
+
+def refresh_forecast(ctx: RefreshContext) -> StepResult:
+    return _model_step("forecast", MemberModelKind.FORECAST, ctx, spend_forecast_train, spend_forecast_score)
+
+
+STEP_FUNCTIONS: dict[str, Callable[[RefreshContext], StepResult]] = {
+    "features": refresh_features,
+    "segments": refresh_segments,
+    "tiers": refresh_tiers,
+    "churn": refresh_churn,
+    "forecast": refresh_forecast,
+}
+
+
+def member_refresh_run(*, as_of: date, retrain: bool = False, on_step: Callable[[StepResult], None] | None = None
+                       ) -> list[StepResult]:  # fmt: skip
+    """Run every step in STEPS order for `as_of`; `on_step` sees each result as it finishes."""
+    ctx = RefreshContext(as_of=as_of, retrain=retrain)
+    results = []
+    for name in STEPS:
+        result = STEP_FUNCTIONS[name](ctx)
+        results.append(result)
+        if on_step:
+            on_step(result)
+    return results
+
+
+def member_refresh_step(*, step: str, as_of: date, retrain: bool = False) -> StepResult:
+    """One step on its own (the Celery chain runs them as separate tasks)."""
+    return STEP_FUNCTIONS[step](RefreshContext(as_of=as_of, retrain=retrain))
+
+
+def _optional(module: str, name: str):
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:  # the module exists but something it imports is missing: a real error
+            raise
+        return None

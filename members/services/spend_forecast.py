@@ -1,0 +1,111 @@
+"""Spend forecast for the 90 days after as_of: train (backtested against "same as the last 90
+days"), score all members, and flag tier consequences.
+
+Flags, from the forecast and the member's CURRENT tier (the tier table has no history, so a
+replay of an old date uses today's tiers), over the tier policy's qualifying window W:
+- likely_to_reach_next_tier: spend in the W days up to as_of + expected spend >= the next tier's
+  min_spend (the next tier up the ladder; none at the top);
+- at_risk_of_downgrade: the current tier has a min_spend, and the spend that will still be inside
+  the window 90 days from now (orders in the last W-90 days) + expected spend is below it.
+Only spend thresholds are forecast; order-count thresholds are the tier evaluation's business.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from members.models import MemberModelKind, MemberModelVersion, SpendForecast
+from members.models.order import REVENUE_STATUSES
+from members.selectors.member_features import OUTCOME_DAYS, member_feature_rows
+from members.services.churn import TrainingWindows, training_windows
+from members.services.churn_registry import (
+    json_safe,
+    member_model_active,
+    member_model_register,
+    scores_upsert,
+)
+from members.services.member_features import features_cutoff
+from ml.member_models.forecast import ForecastConfig, ForecastModel, forecast_backtest, forecast_fit
+
+FORECAST_COLUMNS = ("member_id", "as_of", "expected_spend", "spend_low", "spend_high", "model_version_id",
+                    "scored_at", "likely_to_reach_next_tier", "at_risk_of_downgrade")  # fmt: skip
+DEFAULT_WINDOW_DAYS = 365
+
+_FLAGS_SQL = """
+WITH w AS (
+    SELECT f.member_id, t.min_spend AS current_min,
+        (SELECT n.min_spend FROM members_tier n WHERE n.rank > t.rank ORDER BY n.rank LIMIT 1) AS next_min,
+        coalesce(sum(o.total), 0) AS window_spend,
+        coalesce(sum(o.total) FILTER (WHERE o.placed_at >= %(kept_from)s), 0) AS kept_spend
+    FROM members_spendforecast f
+    JOIN members_member m ON m.id = f.member_id
+    JOIN members_tier t ON t.id = m.tier_id
+    LEFT JOIN members_order o ON o.member_id = f.member_id AND o.status = ANY(%(revenue)s)
+         AND o.placed_at >= %(window_from)s AND o.placed_at < %(cutoff)s
+    WHERE f.as_of = %(as_of)s AND (%(member_ids)s::bigint[] IS NULL OR f.member_id = ANY(%(member_ids)s::bigint[]))
+    GROUP BY f.member_id, t.rank, t.min_spend
+)
+UPDATE members_spendforecast f
+SET likely_to_reach_next_tier = (w.next_min IS NOT NULL AND w.window_spend + f.expected_spend >= w.next_min),
+    at_risk_of_downgrade = (w.current_min > 0 AND w.kept_spend + f.expected_spend < w.current_min)
+FROM w
+WHERE f.member_id = w.member_id AND f.as_of = %(as_of)s
+"""
+
+
+def _qualifying_window_days() -> int:
+    try:
+        from members.services.tier_policy import tier_policy_active
+    except ImportError:  # no tier policy module in this checkout: the ladder's default window
+        return DEFAULT_WINDOW_DAYS
+    return tier_policy_active().qualifying_window_days
+
+
+def spend_forecast_train(*, as_of: date, windows: TrainingWindows | None = None,
+                         config: ForecastConfig | None = None) -> MemberModelVersion:  # fmt: skip
+    """Backtest and train the forecast for date T = `as_of` (windows as in members.services.churn);
+    register it, higher-is-better score = minus the backtest MAE."""
+    w = windows or training_windows(as_of=as_of)
+    if not w.train_rows or not w.eval_rows:
+        raise ValueError(f"No members had joined by {w.train_as_of}; the forecast needs 180 days of history.")
+    backtest = forecast_backtest(train_rows=w.train_rows, train_spend=w.train_spend, eval_rows=w.eval_rows,
+                                 eval_spend=w.eval_spend, config=config)  # fmt: skip
+    production = forecast_fit(w.eval_rows, w.eval_spend, config)
+    metrics = json_safe({
+        "backtest": backtest.metrics,
+        "windows": {"train_as_of": str(w.train_as_of), "eval_as_of": str(w.eval_as_of), "horizon_days": OUTCOME_DAYS},
+        "production_trained_on": str(w.eval_as_of),
+    })  # fmt: skip
+    return member_model_register(kind=MemberModelKind.FORECAST, as_of=as_of, metrics=metrics,
+                                 backtest_score=-float(backtest.metrics["model"]["mae"]), save=production.save)
+
+
+def spend_forecast_score(*, as_of: date, member_ids: list[int] | None = None) -> int:
+    """Forecast members' 90-day spend as of `as_of` with the active model, upsert SpendForecast rows
+    and set their tier flags (one UPDATE). The features for `as_of` must exist. Returns rows written."""
+    version = member_model_active(kind=MemberModelKind.FORECAST)
+    model = ForecastModel.load(Path(version.artifact_path))
+    rows = member_feature_rows(as_of=as_of, member_ids=member_ids)
+    if not rows:
+        return 0
+    expected, low, high = model.predict(rows)
+    now = timezone.now()
+    written = scores_upsert(
+        table=SpendForecast._meta.db_table,
+        columns=FORECAST_COLUMNS,
+        rows=((row["member_id"], as_of, round(float(e), 2), round(float(lo), 2), round(float(hi), 2), version.pk,
+               now, False, False) for row, e, lo, hi in zip(rows, expected, low, high, strict=True)),
+    )  # fmt: skip
+    window = _qualifying_window_days()
+    cutoff = features_cutoff(as_of=as_of)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_FLAGS_SQL, {
+            "as_of": as_of, "cutoff": cutoff, "window_from": cutoff - timedelta(days=window),
+            "kept_from": cutoff + timedelta(days=OUTCOME_DAYS) - timedelta(days=window),
+            "revenue": [str(s) for s in REVENUE_STATUSES], "member_ids": member_ids,
+        })  # fmt: skip
+    return written

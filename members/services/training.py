@@ -1,0 +1,341 @@
+"""Training runs: create, execute on a worker, cancel; and the champion/challenger rule.
+
+A run is created (status queued) and its Celery task enqueued after commit. The worker claims it
+with a conditional UPDATE (queued -> running), builds the dataset from the database (weak labels
+from star ratings, overridden by people's labels; see ml/labels.py), fine-tunes with ml.train
+while storing progress on the row, and writes a ModelVersion. The new version becomes active only
+if it beats the active one on the *same* test data (the active model is scored on the new run's
+test split and macro-F1 compared); otherwise it stays a candidate. A failed or cancelled run
+never touches the active model.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from members.models import (
+    ModelVersion,
+    ModelVersionStatus,
+    Review,
+    TrainingRun,
+    TrainingRunStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_WRITE_INTERVAL_S = 2.0  # at most one progress UPDATE per this many seconds while training
+LOSS_HISTORY_CAP = 400  # loss points kept on a run; older points are thinned, never the newest
+STALE_RUN_AFTER = timedelta(minutes=30)  # a "running" run without progress this long is re-claimable
+ROW_CHUNK_SIZE = 2_000  # server-side cursor chunk when reading reviews for a dataset
+# Options a person may set when starting a run, with their types; everything else uses the
+# TrainConfig defaults (ml/config.py).
+RUN_PARAMETERS: dict[str, type] = {
+    "epochs": float, "max_train_samples": int, "batch_size": int, "learning_rate": float,
+    "max_length": int, "seed": int,
+}
+
+
+class TrainingError(ValueError):
+    """A run that cannot be created or changed as asked; the message is for people."""
+
+
+def trainable_tasks() -> tuple[str, ...]:
+    """Tasks ml/ can fine-tune today (ml.config.TASKS)."""
+    from ml.config import TASKS
+
+    return tuple(TASKS)
+
+
+def training_run_create(*, task: str, parameters: dict[str, Any] | None = None, created_by=None) -> TrainingRun:
+    """Queue a fine-tune of `task`; the train task is enqueued after the transaction commits.
+
+    Raises TrainingError for a task ml/ cannot train or an unknown/ill-typed parameter.
+    """
+    if task not in trainable_tasks():
+        raise TrainingError(f"Training for {task!r} is not available; trainable tasks: {', '.join(trainable_tasks())}.")
+    clean: dict[str, Any] = {}
+    for name, value in (parameters or {}).items():
+        if name not in RUN_PARAMETERS:
+            raise TrainingError(f"Unknown training option {name!r}; known: {', '.join(RUN_PARAMETERS)}.")
+        if value is None or value == "":
+            continue
+        try:
+            clean[name] = RUN_PARAMETERS[name](value)
+        except (TypeError, ValueError):
+            raise TrainingError(f"{name} must be a {RUN_PARAMETERS[name].__name__}, got {value!r}.") from None
+    run = TrainingRun.objects.create(task=task, parameters=clean, created_by=created_by)
+    transaction.on_commit(lambda: _enqueue_training(run.pk), robust=True)
+    return run
+
+
+def _enqueue_training(run_id: int) -> None:
+    from members.ml_tasks import train_model
+
+    train_model.delay(run_id)
+
+
+def training_run_cancel(*, run_id: int) -> TrainingRun:
+    """A queued run is cancelled at once; a running one is asked to stop (the worker stops after
+    the current batch). Finished runs are left as they are."""
+    now = timezone.now()
+    TrainingRun.objects.filter(pk=run_id, status=TrainingRunStatus.QUEUED).update(
+        status=TrainingRunStatus.CANCELLED, cancel_requested=True, finished_at=now, updated_at=now
+    )
+    TrainingRun.objects.filter(pk=run_id, status=TrainingRunStatus.RUNNING).update(
+        cancel_requested=True, updated_at=now
+    )
+    return TrainingRun.objects.get(pk=run_id)
+
+
+def training_run_claim(*, run_id: int) -> bool:
+    """queued -> running, or re-claim a running run whose worker died (no progress for STALE_RUN_AFTER).
+    True for exactly one caller; a duplicate task delivery gets False and does nothing."""
+    now = timezone.now()
+    stale = Q(status=TrainingRunStatus.RUNNING, updated_at__lt=now - STALE_RUN_AFTER)
+    claimed = (
+        TrainingRun.objects.filter(Q(status=TrainingRunStatus.QUEUED) | stale, pk=run_id, cancel_requested=False)
+        .update(status=TrainingRunStatus.RUNNING, started_at=now, updated_at=now, error="")
+    )
+    return claimed == 1
+
+
+def review_training_rows() -> Iterator[dict[str, Any]]:
+    """Every review as an ml row: body, title, rating, human_label (sentiment correction), created_at."""
+    fields = ("body", "title", "rating", "sentiment_label_human", "created_at")
+    for body, title, rating, human, created_at in (
+        Review.objects.order_by("created_at", "id").values_list(*fields).iterator(chunk_size=ROW_CHUNK_SIZE)
+    ):
+        yield {"body": body, "title": title, "rating": rating, "human_label": human, "created_at": created_at}
+
+
+def train_config_for(*, run: TrainingRun, output_dir: Path):
+    """The ml TrainConfig of a run: DB columns, the base model setting and the run's options."""
+    from ml.config import TrainConfig
+
+    return TrainConfig(
+        task=run.task, base_model=settings.MEMBERHUB_BASE_MODEL or None, text_column="body",
+        title_column="title", rating_column="rating", label_column="human_label", timestamp_column="created_at",
+        output_dir=str(output_dir), **run.parameters,
+    )
+
+
+class ProgressRecorder:
+    """ml's on_progress hook: keeps the loss history and writes progress to the run, throttled."""
+
+    def __init__(self, run_id: int, *, interval_s: float = PROGRESS_WRITE_INTERVAL_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.run_id, self.interval_s, self.clock = run_id, interval_s, clock
+        self.history: list[dict[str, float]] = []
+        self.state = {"step": 0, "total_steps": 0, "epoch": 0.0}
+        self.last_write: float | None = None
+
+    def __call__(self, step: int, total_steps: int, epoch: float, loss: float | None, metrics: dict) -> None:
+        self.state = {"step": step, "total_steps": total_steps, "epoch": round(epoch, 3)}
+        if loss is not None:
+            self.history.append({"step": step, "epoch": round(epoch, 3), "loss": round(loss, 5)})
+        if metrics:
+            self.history.append({"step": step, "epoch": round(epoch, 3),
+                                 **{k: round(v, 5) for k, v in metrics.items()}})
+        now = self.clock()
+        # Evaluations and the last step are always written: they are what people wait for.
+        if self.last_write is None or now - self.last_write >= self.interval_s or metrics or step >= total_steps:
+            self.flush()
+
+    def flush(self) -> None:
+        self.last_write = self.clock()
+        self.history = thin_history(self.history, cap=LOSS_HISTORY_CAP)
+        TrainingRun.objects.filter(pk=self.run_id).update(
+            **self.state, loss_history=self.history, updated_at=timezone.now()
+        )
+
+
+def thin_history(history: list[dict], *, cap: int) -> list[dict]:
+    """At most `cap` loss points: drop every second older point until it fits; evaluation points
+    (no "loss") and the newest point are always kept, so the curve keeps its shape and its end."""
+    losses = [i for i, point in enumerate(history) if "loss" in point]
+    while len(losses) > cap:
+        drop = set(losses[1:-1:2])
+        history = [point for i, point in enumerate(history) if i not in drop]
+        losses = [i for i, point in enumerate(history) if "loss" in point]
+    return history
+
+
+def training_run_execute(*, run_id: int) -> TrainingRun | None:
+    """Claim and run `run_id` (idempotent: None when another worker has it or it is finished).
+
+    The run ends succeeded (a ModelVersion written, activated if it won), failed (the error in
+    words; nothing else changes) or cancelled.
+    """
+    if not training_run_claim(run_id=run_id):
+        return None
+    from ml.callbacks import TrainingCancelled
+    from ml.device import pick_device
+    from ml.train import train
+
+    run = TrainingRun.objects.get(pk=run_id)
+    output_dir = Path(settings.MEMBERHUB_ARTIFACT_DIR) / run.task / f"run-{run.pk}"
+    recorder = ProgressRecorder(run.pk)
+    TrainingRun.objects.filter(pk=run.pk).update(device=str(pick_device()))
+    try:
+        config = train_config_for(run=run, output_dir=output_dir)
+        rows = list(review_training_rows())
+        result = train(
+            config, rows, on_progress=recorder,
+            should_cancel=lambda: TrainingRun.objects.filter(pk=run_id, cancel_requested=True).exists(),
+        )
+    except TrainingCancelled as exc:
+        recorder.flush()
+        return _finish(run_id, TrainingRunStatus.CANCELLED, error=str(exc))
+    except Exception as exc:  # any failure becomes a failed run, explained, and the active model stays
+        logger.exception("Training run %s failed", run_id)
+        recorder.flush()
+        return _finish(run_id, TrainingRunStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+    recorder.flush()
+    data = result.run_config.get("data", {})
+    TrainingRun.objects.filter(pk=run_id).update(
+        dataset_sizes=data, device=result.run_config.get("device", ""),
+        metrics={k: v for k, v in result.metrics.items() if k != "log_history"},
+    )
+    version = model_version_record(run=run, result=result, rows=rows, config=config)
+    return _finish(run_id, TrainingRunStatus.SUCCEEDED, version=version)
+
+
+def _finish(run_id: int, status: str, *, error: str = "", version: ModelVersion | None = None) -> TrainingRun:
+    now = timezone.now()
+    TrainingRun.objects.filter(pk=run_id).update(status=status, error=error, finished_at=now, updated_at=now)
+    return TrainingRun.objects.get(pk=run_id)
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """The champion scored on the challenger's test split."""
+
+    champion_id: int | None
+    champion_label: str
+    champion_macro_f1: float | None
+    challenger_macro_f1: float
+    test_size: int
+    error: str = ""
+
+    @property
+    def challenger_wins(self) -> bool:
+        return self.champion_id is None or (
+            not self.error and self.champion_macro_f1 is not None and self.challenger_macro_f1 > self.champion_macro_f1
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "challenger_wins": self.challenger_wins}
+
+
+def champion_evaluate(*, champion: ModelVersion, rows: list[dict], config) -> dict[str, Any]:
+    """Metrics of `champion` on the test split that `config` makes of `rows` (ml's own split code,
+    so it is exactly the challenger's test set)."""
+    from members.services.scoring import scorer_for
+    from ml.data import build_examples
+    from ml.labels import TASK_LABELS, label_maps
+    from ml.metrics import classification_metrics
+    from ml.splits import split_examples
+
+    examples, _ = build_examples(rows, config)
+    test = split_examples(examples, shares=config.split, seed=config.seed).test
+    _, label2id = label_maps(config.task)
+    scored = scorer_for(champion.artifact_path).score([e.text for e in test])
+    predicted = [label2id[result.label] for result in scored]
+    return classification_metrics([e.label_id for e in test], predicted, TASK_LABELS[config.task])
+
+
+def model_version_challenge(*, champion: ModelVersion | None, challenger_metrics: dict, rows: list[dict],
+                            config) -> Challenge:
+    """Compare the active version with a new one's test macro-F1 on the same test data."""
+    mine = float(challenger_metrics["test"]["finetuned"]["macro_f1"])
+    size = int(challenger_metrics.get("test_size", 0))
+    if champion is None:
+        return Challenge(None, "", None, mine, size)
+    try:
+        theirs = champion_evaluate(champion=champion, rows=rows, config=config)["macro_f1"]
+    except Exception as exc:  # a broken champion artifact must not crash the run; keep the new one as candidate
+        logger.exception("Could not evaluate %s on the new test split", champion.label)
+        return Challenge(champion.pk, champion.label, None, mine, size, error=f"{type(exc).__name__}: {exc}")
+    return Challenge(champion.pk, champion.label, float(theirs), mine, size)
+
+
+def model_version_record(*, run: TrainingRun, result, rows: list[dict], config) -> ModelVersion:
+    """Write the run's ModelVersion; activate it when it beats the active one (see module doc)."""
+    champion = ModelVersion.objects.filter(task=run.task, status=ModelVersionStatus.ACTIVE).first()
+    challenge = model_version_challenge(champion=champion, challenger_metrics=result.metrics, rows=rows, config=config)
+    metrics = {k: v for k, v in result.metrics.items() if k != "log_history"}
+    metrics["challenge"] = challenge.to_dict()
+    base = result.run_config.get("base_model", {})
+    for attempt in range(3):  # two runs finishing at once may pick the same number; retry on the constraint
+        try:
+            with transaction.atomic():
+                number = (ModelVersion.objects.filter(task=run.task).aggregate(n=Max("version"))["n"] or 0) + 1
+                version = ModelVersion.objects.create(
+                    task=run.task, version=number, artifact_path=str(result.artifact_dir),
+                    base_model=str(base.get("description") or base.get("location") or ""), metrics=metrics, run=run,
+                )
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    if challenge.challenger_wins:
+        activated = model_version_activate(version_id=version.pk, expected_active_id=challenge.champion_id)
+        if not activated:
+            logger.info("%s not activated: the active model changed while it trained", version.label)
+    version.refresh_from_db()
+    return version
+
+
+def model_version_activate(*, version_id: int, expected_active_id: int | None = None,
+                           check_expected: bool = True) -> bool:
+    """Make `version_id` the active version of its task and retire the previous one, atomically.
+
+    With check_expected, nothing happens (False) unless the active version is still
+    `expected_active_id` -- the champion the challenger was compared with.
+    """
+    with transaction.atomic():
+        version = ModelVersion.objects.select_for_update().get(pk=version_id)
+        current = (ModelVersion.objects.select_for_update()
+                   .filter(task=version.task, status=ModelVersionStatus.ACTIVE).first())
+        if current is not None and current.pk == version.pk:
+            return True
+        if check_expected and (current.pk if current else None) != expected_active_id:
+            return False
+        if current is not None:
+            ModelVersion.objects.filter(pk=current.pk).update(status=ModelVersionStatus.RETIRED)
+        ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersionStatus.ACTIVE, activated_at=timezone.now())
+    return True
+
+
+def model_version_promote(*, version_id: int) -> ModelVersion:
+    """Staff decision: make this version active whatever the metrics say."""
+    model_version_activate(version_id=version_id, check_expected=False)
+    return ModelVersion.objects.get(pk=version_id)
+
+
+def model_version_rollback(*, task: str) -> ModelVersion:
+    """Re-activate the version that was active before the current one; the current one goes back
+    to candidate (so it can be promoted again, and a second roll back goes one further back).
+    Raises TrainingError when there is nothing to roll back to."""
+    with transaction.atomic():
+        current = (ModelVersion.objects.select_for_update()
+                   .filter(task=task, status=ModelVersionStatus.ACTIVE).first())
+        previous = (ModelVersion.objects.select_for_update()
+                    .filter(task=task, status=ModelVersionStatus.RETIRED, activated_at__isnull=False)
+                    .order_by("-activated_at").first())
+        if current is None or previous is None:
+            raise TrainingError(f"No earlier active {task} model to roll back to.")
+        ModelVersion.objects.filter(pk=current.pk).update(status=ModelVersionStatus.CANDIDATE)
+        ModelVersion.objects.filter(pk=previous.pk).update(status=ModelVersionStatus.ACTIVE, activated_at=timezone.now())
+    return ModelVersion.objects.get(pk=previous.pk)

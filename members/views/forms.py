@@ -1,0 +1,32 @@
+"""Forms that parse the web app's query strings; they validate input and never touch the database."""
+
+from django import forms
+
+RATING_CHOICES = [("", "Any rating")] + [(str(n), f"{n} ★") for n in range(5, 0, -1)]
+
+
+class ReviewFilterForm(forms.Form):
+    rating = forms.TypedChoiceField(choices=RATING_CHOICES, required=False, coerce=int, empty_value=None)
+    q = forms.CharField(
+        label="Product", required=False, max_length=100, strip=True,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title or SKU"}),
+    )
+    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+    def filter_params(self) -> dict[str, str]:
+        """The non-empty filters as query-string values (no page), for links and the pushed URL."""
+        params = {}
+        for name in ("rating", "q", "date_from", "date_to"):
+            value = self.cleaned_data.get(name)
+            if value not in (None, ""):
+                params[name] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        return params

@@ -1,0 +1,107 @@
+"""Configuration dataclasses for training and scoring.
+
+Every field carries ``metadata={"help": ...}`` so the CLI and docs can describe it, in the
+style of transformers' ``run_classification.py``. A config is saved verbatim into the artifact
+(``config.json``) so a run can be reproduced from its own directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+TASKS = ("sentiment",)  # topics / entities join here; each task has a label set in ml.labels
+
+
+@dataclass
+class TrainConfig:
+    task: str = field(default="sentiment", metadata={"help": f"What to learn; one of {TASKS}."})
+    base_model: str | None = field(
+        default=None,
+        metadata={
+            "help": "Encoder to fine-tune: empty for the packaged all-MiniLM-L6-v2, a local folder, or a hub "
+            "name (only with MEMBERHUB_ALLOW_DOWNLOADS=1)."
+        },
+    )
+    text_column: str = field(default="body", metadata={"help": "Column holding the review text."})
+    title_column: str | None = field(
+        default=None, metadata={"help": "Optional column holding the review title; joined before the text."}
+    )
+    rating_column: str | None = field(
+        default="rating", metadata={"help": "Column with the 1-5 star rating used for weak labels."}
+    )
+    label_column: str | None = field(
+        default=None,
+        metadata={"help": "Optional column with human labels; a non-empty value overrides the star rating."},
+    )
+    timestamp_column: str | None = field(
+        default=None,
+        metadata={"help": "Optional ISO 8601 column; when given the split is by time and the test set is newest."},
+    )
+    max_length: int = field(default=256, metadata={"help": "Tokens kept per text; longer texts are truncated."})
+    epochs: float = field(default=3.0, metadata={"help": "Upper bound on passes over the training set."})
+    batch_size: int = field(default=16, metadata={"help": "Examples per device batch (train and eval)."})
+    grad_accum: int = field(
+        default=1, metadata={"help": "Batches accumulated per optimizer step (effective batch = batch_size x this)."}
+    )
+    learning_rate: float = field(default=5e-5, metadata={"help": "Peak AdamW learning rate."})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay (not applied to biases/norms)."})
+    warmup_ratio: float = field(default=0.1, metadata={"help": "Share of optimizer steps spent warming up the LR."})
+    early_stopping_patience: int | None = field(
+        default=2,
+        metadata={"help": "Evaluations without a better validation macro-F1 before stopping; None disables."},
+    )
+    eval_steps: int | None = field(
+        default=None, metadata={"help": "Evaluate every N optimizer steps; None evaluates once per epoch."}
+    )
+    logging_steps: int = field(default=10, metadata={"help": "Report loss/progress every N optimizer steps."})
+    seed: int = field(default=42, metadata={"help": "Seed for the split, subsampling, head init and shuffling."})
+    split: tuple[float, float, float] = field(
+        default=(0.6, 0.2, 0.2), metadata={"help": "Train/validation/test shares; must sum to 1."}
+    )
+    use_class_weights: bool = field(
+        default=True, metadata={"help": "Weight the loss by inverse class frequency (train split) for imbalance."}
+    )
+    lora: bool = field(default=False, metadata={"help": "Train LoRA adapters (needs the optional peft package)."})
+    lora_r: int = field(default=8, metadata={"help": "LoRA rank (only with lora=True)."})
+    output_dir: str = field(
+        default="artifacts/sentiment",
+        metadata={"help": "Artifact directory for this run; must not exist yet or be empty."},
+    )
+    max_train_samples: int | None = field(
+        default=None, metadata={"help": "Cap on training examples (seeded random subset); None keeps all."}
+    )
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"Unknown task {self.task!r}; expected one of {TASKS}.")
+        self.split = tuple(float(x) for x in self.split)  # JSON round-trips tuples as lists
+        if len(self.split) != 3 or any(x <= 0 for x in self.split) or abs(sum(self.split) - 1.0) > 1e-6:
+            raise ValueError(f"split must be three positive shares summing to 1, got {self.split}.")
+        for name in ("max_length", "batch_size", "grad_accum", "logging_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}.")
+        if self.epochs <= 0:
+            raise ValueError(f"epochs must be positive, got {self.epochs}.")
+        if self.max_train_samples is not None and self.max_train_samples < 1:
+            raise ValueError(f"max_train_samples must be at least 1, got {self.max_train_samples}.")
+        if not self.text_column:
+            raise ValueError("text_column is required.")
+        if not self.rating_column and not self.label_column:
+            raise ValueError("Give a rating_column (weak labels) or a label_column (human labels), or both.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class ScoreConfig:
+    model_dir: str = field(metadata={"help": "Artifact directory written by `python -m ml train`."})
+    batch_size: int = field(default=64, metadata={"help": "Texts per forward pass (batches are length-sorted)."})
+    device: str | None = field(default=None, metadata={"help": "cpu, cuda, cuda:1 ...; None picks cuda if present."})
+
+
+def field_help(cls: type, name: str) -> str:
+    """The help string of one dataclass field (used by the CLI)."""
+    return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(cls)}[name]

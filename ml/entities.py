@@ -1,0 +1,177 @@
+"""Brand, product and price mentions in review text: rules, BIO tags, and span decoding.
+
+The rule-based extractor needs no model (the Django side shows it first):
+
+* catalogue names (brands, product titles) match case-insensitively on word boundaries, any run
+  of whitespace matching any other; at each position the longest name wins, so "Nike Air Max 90"
+  is one PRODUCT, not the BRAND "Nike" plus text. A name that is both a brand and a title is a
+  PRODUCT (the more specific reading).
+* prices: a currency sign or code before or after a number (``$12.99``, ``12,99 €``, ``£5``,
+  ``EUR 40``, ``US$ 1,299.00``) or a number followed by a currency word (``20 dollars``,
+  ``15 bucks``, ``30 euros``).
+
+Overlaps are resolved longest first (then leftmost). Spans are on character offsets of the
+original text, ``text[start:end] == span.text``, so the UI can highlight them.
+
+For the token-classification head (ml.entity_train), :func:`bio_labels` turns spans into BIO tags
+over a fast tokenizer's tokens (via its offset mapping) and :func:`decode_bio` turns predicted tags
+back into character spans.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+ENTITY_TYPES = ("BRAND", "PRODUCT", "PRICE")
+BIO_LABELS = ("O",) + tuple(f"{prefix}-{kind}" for kind in ENTITY_TYPES for prefix in ("B", "I"))
+IGNORE_INDEX = -100  # special tokens: left out of the loss (PyTorch's cross-entropy default)
+
+_NUMBER = r"\d{1,3}(?:[,.\u00a0 ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+_SIGN = r"US\$|C\$|A\$|[$£€¥₹]"
+_CODE = r"USD|EUR|GBP|CAD|AUD|CHF|JPY|INR"
+_WORDS = r"dollars?|bucks|euros?|pounds?|quid|cents?|yen|francs?|rupees?"
+PRICE_PATTERN = re.compile(
+    rf"(?<![\w$£€¥₹])(?:"
+    rf"(?:{_SIGN})\s?(?:{_NUMBER})"  # $12.99, US$ 1,299.00, £5
+    rf"|(?:{_CODE})\s?(?:{_NUMBER})"  # EUR 40
+    rf"|(?:{_NUMBER})\s?(?:{_SIGN}|{_CODE})"  # 12,99 €, 40EUR
+    rf"|(?:{_NUMBER})\s(?:{_WORDS})"  # 20 dollars
+    rf")(?![\w])",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class EntitySpan:
+    start: int  # character offset in the original text (inclusive)
+    end: int  # character offset (exclusive)
+    label: str  # one of ENTITY_TYPES
+    text: str  # original_text[start:end]
+    score: float  # 1.0 for rules; the model's mean token probability otherwise
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve_overlaps(spans: Iterable[EntitySpan]) -> list[EntitySpan]:
+    """Keep non-overlapping spans, longest first (then higher score, then leftmost); sorted by start."""
+    kept: list[EntitySpan] = []
+    for span in sorted(spans, key=lambda s: (-(s.end - s.start), -s.score, s.start)):
+        if all(span.end <= k.start or span.start >= k.end for k in kept):
+            kept.append(span)
+    return sorted(kept, key=lambda s: s.start)
+
+
+class Catalogue:
+    """Brand names and product titles to look for (blank and duplicate names are ignored)."""
+
+    def __init__(self, *, brands: Iterable[str] = (), products: Iterable[str] = ()) -> None:
+        self.labels: dict[str, str] = {}
+        for label, names in (("BRAND", brands), ("PRODUCT", products)):  # PRODUCT second: it wins a tie
+            for name in names:
+                key = " ".join(str(name or "").split()).lower()
+                if key:
+                    self.labels[key] = label
+        alternatives = [
+            r"\s+".join(re.escape(word) for word in key.split(" "))
+            for key in sorted(self.labels, key=len, reverse=True)  # longest first: regex alternation is ordered
+        ]
+        self.pattern = (
+            re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE) if alternatives else None
+        )
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def find(self, text: str) -> list[EntitySpan]:
+        if self.pattern is None or not text:
+            return []
+        spans = []
+        for match in self.pattern.finditer(text):
+            label = self.labels[" ".join(match.group(0).split()).lower()]
+            spans.append(EntitySpan(match.start(), match.end(), label, match.group(0), 1.0))
+        return spans
+
+
+def find_prices(text: str) -> list[EntitySpan]:
+    return [EntitySpan(m.start(), m.end(), "PRICE", m.group(0), 1.0) for m in PRICE_PATTERN.finditer(text or "")]
+
+
+class RuleEntityExtractor:
+    """Catalogue + price-pattern extraction; no model needed."""
+
+    def __init__(self, catalogue: Catalogue | None = None) -> None:
+        self.catalogue = catalogue or Catalogue()
+
+    def extract_one(self, text: str | None) -> list[EntitySpan]:
+        text = text or ""
+        return resolve_overlaps([*self.catalogue.find(text), *find_prices(text)])
+
+    def extract(self, texts: Sequence[str | None]) -> list[list[EntitySpan]]:
+        """Spans per text, in input order, each list sorted by start offset."""
+        return [self.extract_one(t) for t in texts]
+
+
+def bio_labels(offsets: Sequence[tuple[int, int]], spans: Sequence[EntitySpan],
+               special: Sequence[bool] | None = None) -> list[int]:
+    """BIO label ids (indices into BIO_LABELS) for tokens with character ``offsets``.
+
+    A token belongs to a span when its characters overlap it; the first such token is ``B-``,
+    the rest ``I-``. Special tokens (``special[i]`` True, or an empty (0, 0) offset) get
+    IGNORE_INDEX so they stay out of the loss.
+    """
+    ids = {label: i for i, label in enumerate(BIO_LABELS)}
+    result = []
+    ordered = sorted(spans, key=lambda s: s.start)
+    started: set[int] = set()
+    for t, (start, end) in enumerate(offsets):
+        if (special is not None and special[t]) or start == end:
+            result.append(IGNORE_INDEX)
+            continue
+        tag = "O"
+        for k, span in enumerate(ordered):
+            if start < span.end and end > span.start:
+                tag = ("I-" if k in started else "B-") + span.label
+                started.add(k)
+                break
+        result.append(ids[tag])
+    return result
+
+
+def decode_bio(text: str, offsets: Sequence[tuple[int, int]], label_ids: Sequence[int],
+               probabilities: Sequence[float] | None = None) -> list[EntitySpan]:
+    """Character spans from per-token BIO predictions (IGNORE_INDEX or (0, 0) tokens are skipped).
+
+    An ``I-X`` that does not continue an ``X`` span starts one (lenient decoding, as seqeval's
+    default). A span's score is the mean probability of its tokens' predicted tags.
+    """
+    spans: list[EntitySpan] = []
+    current: list[Any] | None = None  # [label, start, end, [probabilities]]
+
+    def close() -> None:
+        if current is not None:
+            label, start, end, probs = current
+            spans.append(EntitySpan(start, end, label, text[start:end], float(sum(probs) / len(probs))))
+
+    for t, (start, end) in enumerate(offsets):
+        label_id = label_ids[t]
+        if label_id == IGNORE_INDEX or start == end:
+            continue
+        tag = BIO_LABELS[label_id]
+        p = 1.0 if probabilities is None else float(probabilities[t])
+        if tag == "O":
+            close()
+            current = None
+            continue
+        prefix, kind = tag.split("-", 1)
+        if prefix == "I" and current is not None and current[0] == kind:
+            current[2] = end
+            current[3].append(p)
+        else:
+            close()
+            current = [kind, start, end, [p]]
+    close()
+    return spans

@@ -1,0 +1,295 @@
+"""Learned member segments: cluster behaviour features (plus reduced review-text embeddings when
+members have them) with k-means, and describe each cluster by what sets it apart. Plain Python.
+
+Input rows are dicts with the MemberFeatures column names (members/models/features.py). Steps:
+1. `segmentation_matrix`: interpretable features (orders, spend, recency, basket, returns, tenure,
+   reviews, sentiment, shares of the population's top categories); skewed counts and amounts are
+   log1p-transformed, missing values take the population median, every column is standardised.
+   Members' text embeddings, where present, are reduced with PCA and appended (others get zeros,
+   i.e. the mean) so a shop without reviews clusters on behaviour alone.
+2. `segment_members`: k-means for each k in a range, fitted on at most `fit_sample` rows and
+   scored by silhouette on at most `silhouette_sample` rows (exact silhouette is O(n^2)), or one
+   fixed k; every row is then assigned to its nearest centroid.
+3. `describe_cluster`: z-scores of the cluster's mean vs the population on each feature; the two
+   strongest deviations make the name ("Loyal high spenders") and the figures make the description.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import silhouette_score
+
+Row = Mapping[str, object]
+
+# Behaviour columns: (name, how to read it, log1p-transform it). Order is the matrix column order.
+_DAYS_WITHOUT_ORDER = "days_without_order"
+BEHAVIOUR_COLUMNS: tuple[tuple[str, bool], ...] = (
+    ("frequency_365", True),
+    ("monetary_365", True),
+    (_DAYS_WITHOUT_ORDER, True),
+    ("avg_order_value", True),
+    ("return_cancel_rate", False),
+    ("tenure_days", True),
+    ("review_count", True),
+    ("negative_review_share", False),
+)
+CATEGORY_PREFIX = "category:"
+MAX_CATEGORIES = 6  # the population's top categories by total share get a column each
+MIN_CATEGORY_SHARE = 0.02  # ... if they hold at least this much of the population's spend
+TEXT_COMPONENTS = 8  # PCA dimensions kept from the review-text embeddings
+TEXT_WEIGHT = 0.5  # text columns count half as much as a behaviour column in the distances
+MIN_NAMING_Z = 0.25  # a deviation smaller than this (in population standard deviations) is not distinctive
+
+
+@dataclass(frozen=True)
+class SegmentationConfig:
+    k: int | None = field(default=None, metadata={"help": "Fixed number of segments; None: choose by silhouette."})
+    k_min: int = field(default=2, metadata={"help": "Smallest k tried."})
+    k_max: int = field(default=8, metadata={"help": "Largest k tried."})
+    fit_sample: int = field(default=100_000, metadata={"help": "Rows k-means is fitted on (all rows are assigned)."})
+    silhouette_sample: int = field(default=10_000, metadata={"help": "Rows the silhouette is computed on."})
+    seed: int = field(default=42, metadata={"help": "Seeds sampling and k-means initialisation."})
+
+
+@dataclass
+class SegmentationMatrix:
+    columns: list[str]  # standardised columns, text ones named text:0 ...
+    values: np.ndarray  # (n, len(columns)) standardised, used for clustering
+    raw: np.ndarray  # (n, behaviour + category columns) untransformed values with NaN for missing
+    raw_columns: list[str]
+    categories: list[str]
+
+
+@dataclass
+class ClusterProfile:
+    label: int
+    size: int
+    means: dict[str, float | None]  # raw-feature means (NaN-aware; None when every value is missing)
+    zscores: dict[str, float]  # cluster mean of each standardised column vs the population (0)
+    name: str
+    description: str
+    centroid: list[float]
+
+
+@dataclass
+class SegmentationResult:
+    labels: np.ndarray  # cluster label per input row
+    k: int
+    silhouette: float | None  # None when k was fixed and there was nothing to compare
+    silhouettes: dict[int, float]
+    profiles: list[ClusterProfile]
+    columns: list[str]
+
+
+def _num(value) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _read(row: Row, name: str) -> float:
+    if name == _DAYS_WITHOUT_ORDER:
+        # Never ordered: the whole membership counts as time without an order.
+        recency = row.get("recency_days")
+        return _num(recency if recency is not None else row.get("tenure_days"))
+    if name.startswith(CATEGORY_PREFIX):
+        shares = row.get("category_shares") or {}
+        return float(shares.get(name[len(CATEGORY_PREFIX):], 0.0)) if shares else 0.0
+    return _num(row.get(name))
+
+
+def top_categories(rows: Sequence[Row], *, limit: int = MAX_CATEGORIES) -> list[str]:
+    """The categories with the largest summed share across members (ties by name)."""
+    totals: dict[str, float] = {}
+    for row in rows:
+        for category, share in (row.get("category_shares") or {}).items():
+            totals[category] = totals.get(category, 0.0) + float(share)
+    grand = sum(totals.values())
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [c for c, total in ranked[:limit] if grand and total / grand >= MIN_CATEGORY_SHARE]
+
+
+def segmentation_matrix(rows: Sequence[Row], *, seed: int = 42) -> SegmentationMatrix:
+    """Standardised feature matrix for `rows` (see the module docstring)."""
+    categories = top_categories(rows)
+    raw_columns = [name for name, _ in BEHAVIOUR_COLUMNS] + [CATEGORY_PREFIX + c for c in categories]
+    logs = [log for _, log in BEHAVIOUR_COLUMNS] + [False] * len(categories)
+    raw = np.array([[_read(row, name) for name in raw_columns] for row in rows], dtype=np.float64)
+    raw = raw.reshape(len(rows), len(raw_columns))
+    values = raw.copy()
+    for j, log in enumerate(logs):
+        col = values[:, j]
+        if log:
+            col = np.log1p(np.clip(col, 0, None))
+        missing = np.isnan(col)
+        fill = float(np.nanmedian(col)) if (~missing).any() else 0.0
+        col = np.where(missing, fill, col)
+        std = col.std()
+        values[:, j] = (col - col.mean()) / std if std > 0 else 0.0
+    columns = list(raw_columns)
+    text = _text_components(rows, seed=seed)
+    if text is not None:
+        values = np.hstack([values, text])
+        columns += [f"text:{i}" for i in range(text.shape[1])]
+    return SegmentationMatrix(columns=columns, values=values, raw=raw, raw_columns=raw_columns,
+                              categories=categories)
+
+
+def _text_components(rows: Sequence[Row], *, seed: int) -> np.ndarray | None:
+    """PCA of the members' text embeddings (zeros for members without one), or None when fewer than
+    two members have one or the embeddings disagree in length."""
+    present = [i for i, row in enumerate(rows) if row.get("text_embedding")]
+    if len(present) < max(2, TEXT_COMPONENTS):
+        return None
+    dims = {len(rows[i]["text_embedding"]) for i in present}
+    if len(dims) != 1:
+        return None
+    emb = np.array([rows[i]["text_embedding"] for i in present], dtype=np.float64)
+    n_comp = min(TEXT_COMPONENTS, emb.shape[1], len(present) - 1)
+    reduced = PCA(n_components=n_comp, random_state=seed).fit_transform(emb)
+    std = reduced.std(axis=0)
+    reduced = reduced / np.where(std > 0, std, 1.0) * TEXT_WEIGHT
+    out = np.zeros((len(rows), n_comp))
+    out[present] = reduced
+    return out
+
+
+def segment_members(rows: Sequence[Row], *, config: SegmentationConfig | None = None) -> SegmentationResult:
+    """Cluster `rows` and describe each cluster. Needs at least 2 rows more than the smallest k."""
+    config = config or SegmentationConfig()
+    matrix = segmentation_matrix(rows, seed=config.seed)
+    n = len(rows)
+    ks = [config.k] if config.k else list(range(config.k_min, config.k_max + 1))
+    ks = [k for k in ks if 2 <= k < n]
+    if not ks:
+        raise ValueError(f"{n} members are too few to form segments (need more than {config.k or config.k_min}).")
+    rng = np.random.default_rng(config.seed)
+    fit_idx = rng.choice(n, size=min(n, config.fit_sample), replace=False)
+    sil_idx = rng.choice(n, size=min(n, config.silhouette_sample), replace=False)
+    X = matrix.values
+    best: tuple[float, int, KMeans] | None = None
+    silhouettes: dict[int, float] = {}
+    for k in ks:
+        model = KMeans(n_clusters=k, n_init=4, random_state=config.seed).fit(X[fit_idx])
+        if len(ks) == 1:
+            best = (float("nan"), k, model)
+            break
+        sample_labels = model.predict(X[sil_idx])
+        if len(set(sample_labels.tolist())) < 2:
+            continue
+        score = float(silhouette_score(X[sil_idx], sample_labels, random_state=config.seed))
+        silhouettes[k] = round(score, 4)
+        if best is None or score > best[0] + 1e-9:
+            best = (score, k, model)
+    if best is None:
+        raise ValueError("every member has the same features: there is nothing to segment.")
+    score, k, model = best
+    labels = model.predict(X)
+    profiles = describe_clusters(matrix, labels, model.cluster_centers_)
+    return SegmentationResult(
+        labels=labels, k=k, silhouette=None if math.isnan(score) else round(score, 4),
+        silhouettes=silhouettes, profiles=profiles, columns=matrix.columns,
+    )
+
+
+# ---- describing clusters -------------------------------------------------------------------------
+
+# (column, direction) -> (adjective, noun phrase). A name is "<adjective of the 2nd> <noun of the 1st>".
+_VOCABULARY: dict[tuple[str, int], tuple[str, str]] = {
+    ("monetary_365", 1): ("High-spending", "high spenders"),
+    ("monetary_365", -1): ("Low-spending", "low spenders"),
+    ("frequency_365", 1): ("Frequent", "frequent buyers"),
+    ("frequency_365", -1): ("Occasional", "occasional buyers"),
+    (_DAYS_WITHOUT_ORDER, 1): ("Lapsed", "lapsed customers"),
+    (_DAYS_WITHOUT_ORDER, -1): ("Recently active", "recent buyers"),
+    ("avg_order_value", 1): ("Big-basket", "big-basket shoppers"),
+    ("avg_order_value", -1): ("Small-basket", "small-basket shoppers"),
+    ("return_cancel_rate", 1): ("Return-prone", "frequent returners"),
+    ("return_cancel_rate", -1): ("Keep-it", "keepers"),
+    ("tenure_days", 1): ("Loyal", "long-time members"),
+    ("tenure_days", -1): ("New", "newcomers"),
+    ("review_count", 1): ("Vocal", "active reviewers"),
+    ("review_count", -1): ("Quiet", "quiet members"),
+    ("negative_review_share", 1): ("Unhappy", "unhappy reviewers"),
+    ("negative_review_share", -1): ("Happy", "happy reviewers"),
+}
+
+
+def _words(column: str, direction: int) -> tuple[str, str] | None:
+    if column.startswith(CATEGORY_PREFIX):
+        category = column[len(CATEGORY_PREFIX):]
+        return (f"{category}-loving", f"{category} fans") if direction > 0 else None
+    return _VOCABULARY.get((column, direction))
+
+
+def _nanmean(values: np.ndarray) -> float | None:
+    present = values[~np.isnan(values)]
+    return float(present.mean()) if present.size else None
+
+
+def describe_clusters(matrix: SegmentationMatrix, labels: np.ndarray, centers: np.ndarray) -> list[ClusterProfile]:
+    """One profile per label present, largest first, with names made unique."""
+    profiles = []
+    for label in sorted(set(labels.tolist()), key=lambda lb: (-int((labels == lb).sum()), lb)):
+        mask = labels == label
+        zscores = {c: round(float(matrix.values[mask, j].mean()), 3) for j, c in enumerate(matrix.columns)
+                   if not c.startswith("text:")}
+        means = {c: _nanmean(matrix.raw[mask, j]) for j, c in enumerate(matrix.raw_columns)}
+        name, description = describe_cluster(means=means, zscores=zscores)
+        profiles.append(ClusterProfile(
+            label=int(label), size=int(mask.sum()), means=means, zscores=zscores, name=name,
+            description=description, centroid=[round(float(v), 5) for v in centers[label]],
+        ))
+    seen: dict[str, int] = {}
+    for profile in profiles:
+        seen[profile.name] = seen.get(profile.name, 0) + 1
+        if seen[profile.name] > 1:
+            profile.name = f"{profile.name} ({seen[profile.name]})"
+    return profiles
+
+
+def describe_cluster(*, means: Mapping[str, float | None], zscores: Mapping[str, float]) -> tuple[str, str]:
+    """(name, description) from a cluster's z-scores and raw means. The name uses the two strongest
+    deviations that have words; the description quotes the figures merchandisers read."""
+    ranked = sorted(((abs(z), c, 1 if z > 0 else -1) for c, z in zscores.items() if abs(z) >= MIN_NAMING_Z),
+                    reverse=True)
+    phrases = [(c, w) for _, c, d in ranked if (w := _words(c, d)) is not None]
+    if not phrases:
+        name = "Typical members"
+    elif len(phrases) == 1:
+        name = phrases[0][1][1][0].upper() + phrases[0][1][1][1:]
+    else:
+        name = f"{phrases[1][1][0]} {phrases[0][1][1]}"
+    return name, _description(means)
+
+
+def _description(means: Mapping[str, float | None]) -> str:
+    parts = []
+    orders = means.get("frequency_365")
+    if orders is not None:
+        parts.append(f"{orders:.1f} orders a year")
+    spend = means.get("monetary_365")
+    if spend is not None:
+        parts.append(f"spends {spend:,.0f} a year")
+    days = means.get(_DAYS_WITHOUT_ORDER)
+    if days is not None:
+        parts.append(f"last order {days:.0f} days ago on average")
+    shares = sorted(((v or 0.0, c[len(CATEGORY_PREFIX):]) for c, v in means.items() if c.startswith(CATEGORY_PREFIX)),
+                    reverse=True)
+    top = [c for v, c in shares[:2] if v >= 0.15]
+    if top:
+        parts.append("mostly " + " and ".join(top))
+    negative = means.get("negative_review_share")
+    if negative is not None:
+        parts.append(f"{(1 - negative) * 100:.0f}% positive reviews")
+    returns = means.get("return_cancel_rate")
+    if returns is not None and returns >= 0.1:
+        parts.append(f"{returns * 100:.0f}% of orders returned or cancelled")
+    if not parts:
+        return "No orders or reviews yet."
+    text = ", ".join(parts)
+    return text[0].upper() + text[1:] + "."

@@ -1,0 +1,181 @@
+"""Scoring texts with a trained artifact, and embedding texts with the bare base encoder.
+
+Both work the same way (as sentence-transformers' ``encode``): texts are sorted by length
+(longest first, so an out-of-memory batch shows up at once), tokenised per batch with dynamic
+padding and truncation to the model's max length, run in ``eval()`` mode under
+``torch.inference_mode()`` (autocast to bf16/fp16 on a GPU), and results come back in the
+caller's order.
+
+Any text scores: ``None`` or blank text falls back to the title; when both are empty the model
+sees a single space, i.e. only ``[CLS] [SEP]``. Emoji and other scripts go through the WordPiece
+tokenizer (unknown pieces become ``[UNK]``); very long texts are truncated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+from ml.base_model import apply_offline_default, resolve_base_model
+from ml.data import compose_text
+from ml.device import autocast_for, pick_device
+
+EMPTY_TEXT = " "  # what the model sees when a review has neither text nor title
+DEFAULT_BATCH_SIZE = 64
+
+
+class ArtifactError(ValueError):
+    """The artifact directory is missing or incomplete."""
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    label: str  # the most probable label
+    probabilities: dict[str, float]  # every label of the task -> probability (sums to 1)
+    embedding: np.ndarray  # float32, mean-pooled last hidden state, L2-normalised
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Average of the token vectors that are not padding, L2-normalised (all-MiniLM-L6-v2's pooling)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    summed = (hidden * mask).sum(dim=1)
+    pooled = summed / mask.sum(dim=1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
+
+
+def model_input(text: object, title: object = None, *, join_title: bool = True) -> str:
+    """The string the model scores for one review (see the module docstring for empty input)."""
+    body = "" if text is None else str(text).strip()
+    if join_title:
+        composed = compose_text(body, title)
+    else:
+        composed = body or ("" if title is None else str(title).strip())
+    return composed or EMPTY_TEXT
+
+
+class _BatchRunner:
+    """Length-sorted, dynamically padded batching shared by Scorer and Encoder."""
+
+    tokenizer: Any
+    model: Any
+    device: torch.device
+    max_length: int
+
+    def _batches(self, texts: Sequence[str], batch_size: int) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            indices = order[start : start + batch_size]
+            encoded = self.tokenizer(
+                [texts[i] for i in indices], padding=True, truncation=True,
+                max_length=self.max_length, return_tensors="pt",
+            )
+            yield indices, {key: value.to(self.device) for key, value in encoded.items()}
+
+    def _run(
+        self, texts: Sequence[str], batch_size: int, show_progress: bool,
+        step: Callable[[dict[str, torch.Tensor]], list[Any]],
+    ) -> list[Any]:
+        results: list[Any] = [None] * len(texts)
+        batches = self._batches(texts, batch_size)
+        if show_progress:
+            from tqdm.auto import tqdm
+
+            batches = tqdm(batches, total=-(-len(texts) // batch_size), unit="batch", desc="scoring")
+        with torch.inference_mode(), autocast_for(self.device):
+            for indices, encoded in batches:
+                for i, result in zip(indices, step(encoded)):
+                    results[i] = result
+        return results
+
+
+class Scorer(_BatchRunner):
+    """Loads an artifact directory written by ml.train and scores texts with it."""
+
+    def __init__(self, artifact_dir: str | Path, *, device: str | None = None) -> None:
+        apply_offline_default()
+        self.artifact_dir = Path(artifact_dir)
+        config_path, model_dir = self.artifact_dir / "config.json", self.artifact_dir / "model"
+        if not config_path.is_file() or not (model_dir / "config.json").is_file():
+            raise ArtifactError(f"{self.artifact_dir} is not a trained artifact (needs config.json and model/).")
+        self.run_config = json.loads(config_path.read_text(encoding="utf-8"))
+        self.device = pick_device(device)
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+        self.model = AutoModelForSequenceClassification.from_pretrained(model_dir, local_files_only=True)
+        self.model.to(self.device).eval()
+        self.labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
+        self.max_length = min(
+            int(self.run_config.get("max_length", self.tokenizer.model_max_length)),
+            int(getattr(self.model.config, "max_position_embeddings", 512)),
+        )
+        self.join_title = bool(self.run_config.get("title_joined", False))
+
+    def score(
+        self, texts: Sequence[str | None], titles: Sequence[str | None] | None = None, *,
+        batch_size: int = DEFAULT_BATCH_SIZE, show_progress: bool = False,
+    ) -> list[ScoreResult]:
+        """One ScoreResult per text, in input order.
+
+        ``titles`` (same length as ``texts``) are joined to the text when the model was trained
+        with titles, and otherwise used only when the text is empty.
+        """
+        if titles is not None and len(titles) != len(texts):
+            raise ValueError(f"got {len(texts)} texts but {len(titles)} titles")
+        inputs = [
+            model_input(text, None if titles is None else titles[i], join_title=self.join_title)
+            for i, text in enumerate(texts)
+        ]
+        return self._run(inputs, batch_size, show_progress, self._score_batch)
+
+    def _score_batch(self, encoded: dict[str, torch.Tensor]) -> list[ScoreResult]:
+        output = self.model(**encoded, output_hidden_states=True)
+        probabilities = torch.softmax(output.logits.float(), dim=-1).cpu().numpy()
+        embeddings = mean_pool(output.hidden_states[-1], encoded["attention_mask"]).cpu().numpy()
+        return [
+            ScoreResult(
+                label=self.labels[int(np.argmax(row))],
+                probabilities={label: float(p) for label, p in zip(self.labels, row)},
+                embedding=embedding,
+            )
+            for row, embedding in zip(probabilities, embeddings)
+        ]
+
+
+class Encoder(_BatchRunner):
+    """Sentence embeddings from the base encoder alone (no task head), for segments and recommendations.
+
+    With the default packaged all-MiniLM-L6-v2 these match sentence-transformers' embeddings.
+    """
+
+    def __init__(self, base_model: str | None = None, *, device: str | None = None, max_length: int = 256) -> None:
+        resolved = resolve_base_model(base_model)
+        self.base_model = resolved
+        self.device = pick_device(device)
+        self.tokenizer = AutoTokenizer.from_pretrained(resolved.location, local_files_only=resolved.local_files_only)
+        self.model = AutoModel.from_pretrained(resolved.location, local_files_only=resolved.local_files_only)
+        self.model.to(self.device).eval()
+        self.max_length = min(max_length, int(getattr(self.model.config, "max_position_embeddings", 512)))
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.config.hidden_size)
+
+    def encode(
+        self, texts: Sequence[str | None], *, batch_size: int = DEFAULT_BATCH_SIZE, show_progress: bool = False
+    ) -> np.ndarray:
+        """A float32 array of shape (len(texts), dimension), rows L2-normalised, in input order."""
+        inputs = [model_input(text) for text in texts]
+        rows = self._run(inputs, batch_size, show_progress, self._encode_batch)
+        return np.stack(rows) if rows else np.zeros((0, self.dimension), dtype=np.float32)
+
+    def _encode_batch(self, encoded: dict[str, torch.Tensor]) -> list[np.ndarray]:
+        hidden = self.model(**encoded).last_hidden_state
+        return list(mean_pool(hidden, encoded["attention_mask"]).cpu().numpy())
