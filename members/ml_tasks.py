@@ -3,20 +3,16 @@
 All run on the `gpu` queue (a CPU worker on that queue works too, only slower). Discovered by
 memberhub/celery.py (autodiscover_tasks with related_name="ml_tasks"). Each task takes ids and
 calls one service; the services make a duplicate delivery harmless (claimed runs, skipped
-already-scored reviews). The nightly entry is REVIEW_BEAT_SCHEDULE, merged into
-CELERY_BEAT_SCHEDULE by the settings.
+already-scored reviews). The nightly beat entry is members/ml_beat.py REVIEW_BEAT_SCHEDULE.
 """
 
 import logging
 from datetime import timedelta
 
 from celery import shared_task
-from celery.schedules import crontab
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from memberhub.env import env_int
 from members.models import MlTask, TrainingRun, TrainingRunStatus
 from members.selectors.review_intelligence import active_version, human_labels_since, rating_agreement
 from members.services import scoring
@@ -27,19 +23,6 @@ logger = logging.getLogger(__name__)
 GPU_QUEUE = "gpu"
 DRIFT_WINDOW = timedelta(days=7)
 NIGHTLY_RUN_PARAMETERS = {"epochs": 3.0}  # what an automatic retrain asks for (TrainConfig defaults otherwise)
-
-REVIEW_NIGHTLY_HOUR = env_int("REVIEW_NIGHTLY_HOUR", 2)
-REVIEW_NIGHTLY_MINUTE = env_int("REVIEW_NIGHTLY_MINUTE", 15)
-if not (0 <= REVIEW_NIGHTLY_HOUR <= 23 and 0 <= REVIEW_NIGHTLY_MINUTE <= 59):
-    raise ImproperlyConfigured("REVIEW_NIGHTLY_HOUR must be 0-23 and REVIEW_NIGHTLY_MINUTE 0-59.")
-
-# Merged into CELERY_BEAT_SCHEDULE (memberhub/celery_settings.py) by the lead.
-REVIEW_BEAT_SCHEDULE = {
-    "review-intelligence-nightly": {
-        "task": "ml.review_intelligence_nightly",
-        "schedule": crontab(hour=REVIEW_NIGHTLY_HOUR, minute=REVIEW_NIGHTLY_MINUTE),
-    },
-}
 
 
 @shared_task(name="ml.train_model", queue=GPU_QUEUE)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo`: migrate, load the demo shop, create or refresh the admin login, and serve.
+# `make demo`: migrate, load the demo shop, train and score, create or refresh the admin login, and serve.
 #   scripts/demo.sh [HOST] [PORT]
 # Safe to run again: the import is an upsert and the admin password is kept in .demo-admin-password.
 # With REDIS_URL or CELERY_BROKER_URL set, a Celery worker runs beside the server and stops with it.
@@ -20,6 +20,8 @@ echo "==> Database: ${DATABASE_URL:-SQLite file db.sqlite3}"
 "$PYTHON" manage.py migrate --noinput
 echo "==> Loading the demo shop"
 "$PYTHON" manage.py load_demo
+echo "==> Training and scoring (the first run fine-tunes the review model: a few minutes on a CPU)"
+"$PYTHON" manage.py refresh_intelligence
 
 # One password per checkout, made on the first run and reused after (the file is gitignored).
 PASSWORD_FILE=.demo-admin-password
@@ -52,15 +54,16 @@ trap 'exit 143' TERM
 
 eager="$(printf '%s' "${CELERY_TASK_ALWAYS_EAGER:-}" | tr '[:upper:]' '[:lower:]')"
 if { [ -n "${REDIS_URL:-}" ] || [ -n "${CELERY_BROKER_URL:-}" ]; } && [[ ! "$eager" =~ ^(1|true|yes|on)$ ]]; then
-  echo "==> Starting a Celery worker (queue default, log .demo-worker.log)"
-  scripts/worker.sh -Q default --concurrency 2 > .demo-worker.log 2>&1 &
+  echo "==> Starting a Celery worker (queues default and gpu, log .demo-worker.log)"
+  scripts/worker.sh -Q default,gpu --concurrency 2 > .demo-worker.log 2>&1 &
   WORKER_PID=$!
 else
   echo "==> No broker configured: tasks run inside the web server"
 fi
 
 echo
-echo "MemberHub demo: http://${HOST}:${PORT}/admin/"
+echo "MemberHub demo: http://${HOST}:${PORT}/  (merchandiser app)   http://${HOST}:${PORT}/admin/  (operations)"
+echo "Partner API docs: http://${HOST}:${PORT}/api/docs/"
 echo "Log in as: admin / $(head -n 1 "$PASSWORD_FILE")   (kept in ${PASSWORD_FILE})"
 echo
 "$PYTHON" manage.py runserver "${HOST}:${PORT}" --noreload

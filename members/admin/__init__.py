@@ -7,3 +7,4 @@ from members.admin import import_jobs  # noqa: F401
 from members.admin import webhooks  # noqa: F401
 from members.admin import api_keys  # noqa: F401
 from members.admin import ml  # noqa: F401
+from members.admin import campaigns  # noqa: F401

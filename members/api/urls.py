@@ -1,8 +1,12 @@
 """Routes under /api/v1/ (URL names: api-member-list, api-member-detail, api-member-bulk, ...)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from members.api import schema  # noqa: F401  (registers the API-key security scheme)
+from members.api.campaigns import CampaignViewSet
+from members.api.recommendations import MemberRecommendationViewSet
+from members.api.segments import MemberScoresViewSet, SegmentViewSet
 from members.api.views.catalog import ProductViewSet
 from members.api.views.members import MemberViewSet
 from members.api.views.orders import OrderViewSet, ReviewViewSet
@@ -10,10 +14,18 @@ from members.api.views.tiers import TierChangeViewSet, TierViewSet
 
 router = SimpleRouter()
 router.register("members", MemberViewSet, basename="api-member")
+router.register(r"members/(?P<external_id>[^/]+)/recommendations", MemberRecommendationViewSet,
+                basename="api-member-recommendation")
 router.register("products", ProductViewSet, basename="api-product")
 router.register("orders", OrderViewSet, basename="api-order")
 router.register("reviews", ReviewViewSet, basename="api-review")
 router.register("tiers", TierViewSet, basename="api-tier")
 router.register("tier-changes", TierChangeViewSet, basename="api-tier-change")
+router.register("segments", SegmentViewSet, basename="api-segment")
+router.register("campaigns", CampaignViewSet, basename="api-campaign")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("members/<str:external_id>/scores/", MemberScoresViewSet.as_view({"get": "retrieve"}),
+         name="api-member-scores"),
+    *router.urls,
+]

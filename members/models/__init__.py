@@ -12,6 +12,7 @@ from members.models.catalog import Product
 from members.models.features import MemberFeatures
 from members.models.import_job import ImportJob, ImportJobStatus, ImportKind
 from members.models.member import Member, MemberStatus, Segment
+from members.models.member_models import ChurnScore, MemberModelKind, MemberModelVersion, SpendForecast
 from members.models.ml_models import (
     FINISHED_RUN_STATUSES,
     MlTask,
@@ -22,15 +23,16 @@ from members.models.ml_models import (
     TrainingRun,
     TrainingRunStatus,
 )
-from members.models.member_models import ChurnScore, MemberModelKind, MemberModelVersion, SpendForecast
-from members.models.segments import SegmentMembership, SegmentSnapshot
 from members.models.order import Order, OrderItem, OrderStatus
+from members.models.recommendation import MemberEmbedding, ProductEmbedding, Recommendation
 from members.models.review import Review, Sentiment
+from members.models.segments import SegmentMembership, SegmentSnapshot
 from members.models.tier import Tier, TierChange, TierChangeSource, TierChangeStatus
 from members.models.tier_policy import TierDowngradeWarning, TierPolicy, TierQualifyOn, TierUpgradesMode
 from members.models.webhook import WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription
 
 __all__ = [
+    "FINISHED_RUN_STATUSES",
     "ApiKey",
     "Campaign",
     "CampaignAudience",
@@ -39,14 +41,6 @@ __all__ = [
     "CampaignProposer",
     "CampaignStatus",
     "CampaignTargetKind",
-    "FINISHED_RUN_STATUSES",
-    "MlTask",
-    "ModelVersion",
-    "ModelVersionStatus",
-    "ReviewTopicLabel",
-    "Topic",
-    "TrainingRun",
-    "TrainingRunStatus",
     "ChurnScore",
     "ImportJob",
     "ImportJobStatus",
@@ -56,16 +50,23 @@ __all__ = [
     "MemberModelKind",
     "MemberModelVersion",
     "MemberStatus",
+    "MlTask",
+    "ModelVersion",
+    "ModelVersionStatus",
     "Order",
     "OrderItem",
     "OrderStatus",
     "Product",
+    "MemberEmbedding",
+    "ProductEmbedding",
+    "Recommendation",
     "Review",
+    "ReviewTopicLabel",
     "Segment",
     "SegmentMembership",
     "SegmentSnapshot",
-    "SpendForecast",
     "Sentiment",
+    "SpendForecast",
     "Tier",
     "TierChange",
     "TierChangeSource",
@@ -74,6 +75,9 @@ __all__ = [
     "TierPolicy",
     "TierQualifyOn",
     "TierUpgradesMode",
+    "Topic",
+    "TrainingRun",
+    "TrainingRunStatus",
     "WebhookDelivery",
     "WebhookDeliveryStatus",
     "WebhookSubscription",

@@ -19,7 +19,9 @@ class SegmentSnapshot(models.Model):
 
     class Meta:
         ordering = ["segment_id", "as_of"]
-        constraints = [models.UniqueConstraint(fields=["segment", "as_of"], name="segmentsnapshot_segment_as_of")]
+        constraints = [
+            models.UniqueConstraint(fields=["segment", "as_of"], name="segmentsnapshot_segment_as_of")
+        ]
         indexes = [models.Index(fields=["as_of"], name="segmentsnapshot_as_of")]
 
     def __str__(self) -> str:

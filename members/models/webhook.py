@@ -18,6 +18,7 @@ WEBHOOK_EVENTS: dict[str, str] = {
     "tier.changed": "A member moved to another tier (a tier change was applied).",
     "review.scored": "A review was scored by the review models (sentiment, topics, entities).",
     "tier.will_downgrade": "A member will lose their tier soon unless they spend or order more.",
+    "campaign.approved": "A merchandiser approved a campaign; its audience is at /api/v1/campaigns/<id>/audience/.",
 }
 
 
@@ -26,6 +27,7 @@ class WebhookEvent:
 
     TIER_CHANGED = "tier.changed"
     REVIEW_SCORED = "review.scored"
+    CAMPAIGN_APPROVED = "campaign.approved"
     TIER_WILL_DOWNGRADE = "tier.will_downgrade"
 
 

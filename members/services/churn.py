@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +90,7 @@ def churn_score(*, as_of: date, member_ids: list[int] | None = None) -> int:
     The features for `as_of` must exist (member_features_compute). Returns rows written.
     """
     version = member_model_active(kind=MemberModelKind.CHURN)
-    model = ChurnModel.load(Path(version.artifact_path))
+    model = _churn_model(version.artifact_path)
     rows = member_feature_rows(as_of=as_of, member_ids=member_ids)
     if not rows:
         return 0
@@ -103,6 +104,13 @@ def churn_score(*, as_of: date, member_ids: list[int] | None = None) -> int:
         rows=((row["member_id"], as_of, float(p), json.dumps(r), version.pk, now)
               for row, p, r in zip(rows, prob, reasons, strict=True)),
     )  # fmt: skip
+
+
+@lru_cache(maxsize=2)
+def _churn_model(artifact_path: str) -> ChurnModel:
+    # Artifacts are never rewritten (each version has its own path), so a process may keep them:
+    # review scoring calls churn_bump_for_review once per review.
+    return ChurnModel.load(Path(artifact_path))
 
 
 def churn_bump_for_review(*, review_id: int) -> ChurnScore | None:

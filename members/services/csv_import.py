@@ -24,6 +24,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
+from members.services.scoring import reviews_schedule_scoring
 from members.services.tier_rechecks import tier_rechecks_for_refunded_orders
 
 from members.services.csv_import_rows import ImportFileError, ParsedRow, RowError, csv_rows_parse
@@ -87,6 +88,8 @@ def import_csv_file(*, kind: str, path: Path, batch_size: int = BATCH_SIZE) -> I
     report.rejected = len(report.errors)
     if kind == "orders" and report.updated:
         tier_rechecks_for_refunded_orders(updated_at=now)
+    if kind == "reviews" and report.created:
+        transaction.on_commit(reviews_schedule_scoring)  # new reviews are unscored: score them shortly
     return report
 
 

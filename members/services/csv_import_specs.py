@@ -179,7 +179,14 @@ REVIEWS = ImportSpec(
         Reference("order_external_id", "order", "external_id", "order"),
     ),
     # Model outputs start empty; the review-scoring job fills them.
-    insert_only=(("sentiment", "''"), ("topics", "'[]'"), ("model_version", "''")),
+    insert_only=(
+        ("sentiment", "''"),
+        ("topics", "'[]'"),
+        ("model_version", "''"),
+        ("sentiment_probabilities", "'{}'"),
+        ("entities", "'[]'"),
+        ("sentiment_label_human", "''"),
+    ),
 )
 
 SPECS: dict[str, ImportSpec] = {spec.kind: spec for spec in (MEMBERS, PRODUCTS, ORDERS, ORDER_ITEMS, REVIEWS)}

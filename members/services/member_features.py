@@ -16,11 +16,14 @@ Definitions (all windows end at the cut-off):
   yet, when its rating is 2 or less;
 - topic_sentiment: per topic in Review.topics (strings, or objects with "topic"/"name" and an
   optional "sentiment" that overrides the review's), over scored reviews only; empty otherwise;
-- negative_service_reviews_90: negative reviews tagged "service" or "delivery" in the last 90 days.
+- negative_service_reviews_90: negative reviews tagged with a SERVICE_TOPICS topic in the last 90 days;
+- text_embedding: mean of the member's review embeddings (member_text_embeddings_compute, a
+  second pass: the vectors are float32 bytes, which SQL cannot average).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -36,8 +39,10 @@ FEATURE_COLUMNS = (
     "topic_sentiment", "computed_at",
 )  # fmt: skip
 
-# Review topics whose complaints signal churn (issue 5: "a new negative review about service or delivery").
-SERVICE_TOPICS = ("service", "delivery")
+# Review topics whose complaints signal churn (issue 5: "a new negative review about service or
+# delivery"): the review models' codes (ml/topics.py, members.services.scoring.CHURN_TOPICS) and
+# the plain words, for topics written by an import.
+SERVICE_TOPICS = ("customer_service", "delivery_logistics", "service", "delivery")
 
 _FEATURES_SQL = """
 WITH eligible AS (
@@ -197,3 +202,59 @@ def member_features_compute(*, as_of: date, member_ids: Sequence[int] | None = N
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(FEATURES_SQL, params)
         return cursor.rowcount
+
+
+EMBEDDING_READ_ROWS = 10_000  # reviews fetched per round trip while averaging embeddings
+
+
+def member_text_embeddings_compute(*, as_of: date, member_ids: Sequence[int] | None = None) -> int:
+    """Set MemberFeatures.text_embedding (as_of) to the mean of each member's review embeddings.
+
+    Review.embedding holds the review models' float32 vectors (members.services.scoring). One
+    streamed read of the reviews written before the cut-off, ordered by member, and one bulk
+    UPDATE from a COPY-loaded temp table; members without embedded reviews keep null. Reviews whose
+    vector length differs from the member's first one (a re-scored model with another size) are
+    left out of that member's mean. Returns the number of snapshot rows updated.
+    """
+    import numpy as np
+
+    params = {"cutoff": features_cutoff(as_of=as_of), "member_ids": list(member_ids) if member_ids is not None else None}
+    means: list[tuple[int, str]] = []
+    current, total, count = None, None, 0
+
+    def close() -> None:
+        if current is not None and count:
+            means.append((current, json.dumps([round(float(v), 5) for v in total / count])))
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT member_id, embedding FROM members_review WHERE embedding IS NOT NULL AND created_at < %(cutoff)s"
+            " AND (%(member_ids)s::bigint[] IS NULL OR member_id = ANY(%(member_ids)s::bigint[]))"
+            " ORDER BY member_id",
+            params,
+        )
+        while rows := cursor.fetchmany(EMBEDDING_READ_ROWS):
+            for member_id, raw in rows:
+                vector = np.frombuffer(bytes(raw), dtype="<f4").astype(np.float64)
+                if member_id != current:
+                    close()
+                    current, total, count = member_id, np.zeros_like(vector), 0
+                if vector.shape == total.shape:
+                    total += vector
+                    count += 1
+        close()
+        if not means:
+            return 0
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.embedding_stage")
+        cursor.execute("CREATE TEMP TABLE embedding_stage (member_id bigint, embedding jsonb) ON COMMIT DROP")
+        with cursor.copy("COPY embedding_stage (member_id, embedding) FROM STDIN") as copy:
+            for row in means:
+                copy.write_row(row)
+        cursor.execute(
+            "UPDATE members_memberfeatures f SET text_embedding = s.embedding FROM embedding_stage s"
+            " WHERE f.member_id = s.member_id AND f.as_of = %s",
+            [as_of],
+        )
+        updated = cursor.rowcount
+        cursor.execute("DROP TABLE embedding_stage")
+        return updated

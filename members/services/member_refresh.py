@@ -6,19 +6,20 @@ Training: the churn and forecast models are (re)trained during a refresh when no
 active, when the active one was trained for a date RETRAIN_EVERY_DAYS or more before as_of (or
 after it: a replay of an earlier date gets a model that has not seen that date's future), or when
 asked. A new version only replaces the active one if it backtests no worse (churn_registry).
-Optional steps whose code is not in this checkout (segments) are skipped with a note.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
 from members.models import MemberModelKind, MemberModelVersion
 from members.services.churn import TrainingWindows, churn_score, churn_train, training_windows
-from members.services.member_features import member_features_compute
+from members.services.member_features import member_features_compute, member_text_embeddings_compute
+from members.services.segments import segments_refresh
+from members.services.tier_evaluation import tier_evaluation_run
+from members.services.tier_warnings import tier_will_downgrade_publish
 from members.services.spend_forecast import spend_forecast_score, spend_forecast_train
 
 RETRAIN_EVERY_DAYS = 7
@@ -49,24 +50,22 @@ class RefreshContext:
 
 
 def refresh_features(ctx: RefreshContext) -> StepResult:
-    return StepResult("features", f"{member_features_compute(as_of=ctx.as_of)} member snapshots as of {ctx.as_of}")
+    written = member_features_compute(as_of=ctx.as_of)
+    embedded = member_text_embeddings_compute(as_of=ctx.as_of)
+    return StepResult("features", f"{written} member snapshots as of {ctx.as_of} ({embedded} with a text embedding)")
 
 
 def refresh_segments(ctx: RefreshContext) -> StepResult:
-    """Runs members.services.segments.segments_refresh(as_of=...) when that service exists."""
-    refresh = _optional("members.services.segments", "segments_refresh")
-    if refresh is None:
-        return StepResult("segments", "skipped: no segments service (members.services.segments) in this checkout")
-    return StepResult("segments", str(refresh(as_of=ctx.as_of)))
+    return StepResult("segments", str(segments_refresh(as_of=ctx.as_of)))
 
 
 def refresh_tiers(ctx: RefreshContext) -> StepResult:
-    run = _optional("members.services.tier_evaluation", "tier_evaluation_run")
-    if run is None:
-        return StepResult("tiers", "skipped: no tier evaluation service in this checkout")
-    r = run(as_of=ctx.as_of)
+    """The tier evaluation, then tier.will_downgrade for members about to lose their tier."""
+    r = tier_evaluation_run(as_of=ctx.as_of)
+    warned = tier_will_downgrade_publish(as_of=ctx.as_of)
     return StepResult("tiers", f"policy v{r.policy_version}: {r.upgrades_applied} upgrades applied, "
-                               f"{r.upgrades_proposed} proposed, {r.downgrades_proposed} downgrades proposed")  # fmt: skip
+                               f"{r.upgrades_proposed} proposed, {r.downgrades_proposed} downgrades proposed, "
+                               f"{warned} will-downgrade warnings")  # fmt: skip
 
 
 def _needs_training(kind: str, ctx: RefreshContext) -> bool:
@@ -122,11 +121,3 @@ def member_refresh_step(*, step: str, as_of: date, retrain: bool = False) -> Ste
     """One step on its own (the Celery chain runs them as separate tasks)."""
     return STEP_FUNCTIONS[step](RefreshContext(as_of=as_of, retrain=retrain))
 
-
-def _optional(module: str, name: str):
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:  # the module exists but something it imports is missing: a real error
-            raise
-        return None

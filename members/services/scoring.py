@@ -13,7 +13,6 @@ score_pending_reviews task per debounce window however many reviews arrive in it
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -200,18 +199,11 @@ def review_scored_payload(*, review: Review) -> dict[str, Any]:
 
 
 def _bump_churn(review_ids: list[int]) -> None:
-    try:
-        churn = importlib.import_module("members.services.churn")
-    except ImportError:
-        return
-    bump = getattr(churn, "churn_bump_for_review", None)
-    if bump is None:
-        return
+    """Re-score each author's churn risk in its own task, so a churn failure never touches scoring."""
+    from members.member_tasks import churn_bump_for_review_task  # tasks import services, not the reverse
+
     for review_id in review_ids:
-        try:
-            bump(review_id=review_id)
-        except Exception:  # the churn side failing must not undo or repeat the scoring
-            logger.exception("churn_bump_for_review failed for review %s", review_id)
+        churn_bump_for_review_task.delay(review_id)
 
 
 def unscored_review_ids(*, limit: int) -> list[int]:

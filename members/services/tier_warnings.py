@@ -4,20 +4,17 @@ Sent at most once per member, tier and drop date (TierDowngradeWarning remembers
 sent), so the daily evaluation can call this every day without repeating itself.
 """
 
-import logging
 from datetime import date
 
 from django.db import transaction
 
 from members.models import TierDowngradeWarning
-from members.models.webhook import WEBHOOK_EVENTS
+from members.models.webhook import WebhookEvent
 from members.selectors.tiers import tier_members_about_to_lose
 from members.services.tier_policy import tier_policy_active
 from members.services.webhooks import webhook_event_publish_many
 
-logger = logging.getLogger(__name__)
-
-TIER_WILL_DOWNGRADE_EVENT = "tier.will_downgrade"
+TIER_WILL_DOWNGRADE_EVENT = WebhookEvent.TIER_WILL_DOWNGRADE
 # How far ahead members are warned: a month leaves them time to place an order.
 WILL_DOWNGRADE_HORIZON_DAYS = 30
 
@@ -25,12 +22,7 @@ WILL_DOWNGRADE_HORIZON_DAYS = 30
 def tier_will_downgrade_publish(*, as_of: date, horizon_days: int = WILL_DOWNGRADE_HORIZON_DAYS) -> int:
     """Publish tier.will_downgrade for members about to lose their tier within `horizon_days` who
     were not warned about that drop yet; returns how many events were published. Fixed number of
-    queries. Returns 0, logging why, while the event is not in the webhook registry."""
-    if TIER_WILL_DOWNGRADE_EVENT not in WEBHOOK_EVENTS:
-        logger.warning(
-            "%s is not a registered webhook event; no warnings published.", TIER_WILL_DOWNGRADE_EVENT
-        )
-        return 0
+    queries."""
     policy = tier_policy_active()
     at_risk = tier_members_about_to_lose(
         as_of=as_of,

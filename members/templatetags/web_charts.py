@@ -89,3 +89,31 @@ def horizontal_bar_chart(rows: Sequence[tuple[str, int]], label: str = "") -> Sa
         '<svg class="chart chart-hbars" viewBox="0 0 {} {}" role="img" aria-label="{}">{}</svg>',
         HBAR_WIDTH, len(rows) * HBAR_ROW_HEIGHT, label, body,
     )
+
+
+SPARKLINE_WIDTH = 120
+SPARKLINE_HEIGHT = 28
+
+
+@register.simple_tag
+def sparkline(points: Sequence[tuple[date, int]], label: str = "") -> SafeString:
+    """A small trend line of (day, value) points, oldest left, scaled between the series' min and
+    max; a single point draws a dot. The <title> lists the first and last values."""
+    if not points:
+        return format_html("")
+    values = [float(v) for _, v in points]
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    step = SPARKLINE_WIDTH / max(len(values) - 1, 1)
+    coords = [(i * step, SPARKLINE_HEIGHT - 2 - (v - low) / span * (SPARKLINE_HEIGHT - 4)) for i, v in enumerate(values)]
+    title = f"{points[0][0].isoformat()}: {points[0][1]:,} → {points[-1][0].isoformat()}: {points[-1][1]:,}"
+    if len(coords) == 1:
+        shape = format_html('<circle cx="{}" cy="{}" r="2" class="spark-dot"/>', SPARKLINE_WIDTH / 2, f"{coords[0][1]:.1f}")
+    else:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+        shape = format_html('<polyline points="{}" class="spark-line" fill="none"/>', path)
+    return format_html(
+        '<svg class="chart sparkline" viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-label="{}">'
+        "<title>{}</title>{}</svg>",
+        SPARKLINE_WIDTH, SPARKLINE_HEIGHT, SPARKLINE_WIDTH, SPARKLINE_HEIGHT, label, title, shape,
+    )

@@ -19,11 +19,11 @@ class NavItem:
 # Every page of the merchandiser app, in menu order. Disabled entries name the work that brings them.
 NAV_ITEMS = (
     NavItem("Dashboard", "web:dashboard"),
-    NavItem("Segments", None, "the member-intelligence work"),
+    NavItem("Segments", "web:segments"),
     NavItem("Tier changes", "web:tier-changes"),
     NavItem("Tiers", "web:tiers"),
-    NavItem("Recommendations", None, "the recommendation work"),
-    NavItem("Campaigns", None, "the recommendation work"),
+    NavItem("Recommendations", "web:recommendations"),
+    NavItem("Campaigns", "web:campaigns"),
     NavItem("Reviews", "web:reviews"),
     NavItem("Models", "web:models"),
 )

@@ -3,7 +3,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from members.views import dashboard, models_page, review_detail, reviews, tier_changes, tiers
+from members.views import campaigns as campaign_views
+from members.views import (
+    dashboard,
+    member_detail,
+    models_page,
+    review_detail,
+    reviews,
+    segments,
+    tier_changes,
+    tiers,
+)
+from members.views import recommendations as recommendation_views
 
 app_name = "web"
 
@@ -45,4 +56,31 @@ urlpatterns = [
     path("tiers/", tiers.tier_ladder_page, name="tiers"),
     path("tiers/what-if/", tiers.tier_policy_preview, name="tier-policy-preview"),
     path("tiers/policy/", tiers.tier_policy_save_view, name="tier-policy-save"),
+    # Recommendations (members/views/recommendations.py).
+    path("recommendations/", recommendation_views.recommendations_page, name="recommendations"),
+    path("recommendations/members/", recommendation_views.recommendation_member_search,
+         name="recommendation-member-search"),
+    path("recommendations/members/<str:external_id>/", recommendation_views.recommendation_member,
+         name="recommendation-member"),
+    path("recommendations/products/", recommendation_views.recommendation_product_search,
+         name="recommendation-product-search"),
+    path("recommendations/buyers/", recommendation_views.recommendation_buyers, name="recommendation-buyers"),
+    # Segments and member detail (members/views/segments.py, members/views/member_detail.py).
+    path("segments/", segments.segment_list, name="segments"),
+    path("segments/new/", segments.segment_rule_new, name="segment-rule-new"),
+    path("segments/preview/", segments.segment_rule_preview, name="segment-rule-preview"),
+    path("segments/<int:segment_id>/", segments.segment_detail, name="segment-detail"),
+    path("segments/<int:segment_id>/rename/", segments.segment_rename_view, name="segment-rename"),
+    path("members/<str:external_id>/", member_detail.member_detail, name="member-detail"),
+    # Campaign planning (members/views/campaigns.py).
+    path("campaigns/", campaign_views.campaign_list, name="campaigns"),
+    path("campaigns/new/", campaign_views.campaign_new, name="campaign-new"),
+    path("campaigns/decide/", campaign_views.campaign_decide_many_view, name="campaign-decide-many"),
+    path("campaigns/<int:campaign_id>/", campaign_views.campaign_detail_page, name="campaign-detail"),
+    path("campaigns/<int:campaign_id>/row/", campaign_views.campaign_row, name="campaign-row"),
+    path("campaigns/<int:campaign_id>/edit/", campaign_views.campaign_edit, name="campaign-edit"),
+    path("campaigns/<int:campaign_id>/approve/", campaign_views.campaign_decide, {"action": "approve"},
+         name="campaign-approve"),
+    path("campaigns/<int:campaign_id>/reject/", campaign_views.campaign_decide, {"action": "reject"},
+         name="campaign-reject"),
 ]

@@ -21,9 +21,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
 
 Row = Mapping[str, object]
 
@@ -39,6 +36,8 @@ BEHAVIOUR_COLUMNS: tuple[tuple[str, bool], ...] = (
     ("review_count", True),
     ("negative_review_share", False),
 )
+# Read for the descriptions only (not clustered on): the real recency (null for never ordered), stars.
+DESCRIBE_ONLY_COLUMNS = ("recency_days", "avg_rating")
 CATEGORY_PREFIX = "category:"
 MAX_CATEGORIES = 6  # the population's top categories by total share get a column each
 MIN_CATEGORY_SHARE = 0.02  # ... if they hold at least this much of the population's spend
@@ -49,10 +48,14 @@ MIN_NAMING_Z = 0.25  # a deviation smaller than this (in population standard dev
 
 @dataclass(frozen=True)
 class SegmentationConfig:
-    k: int | None = field(default=None, metadata={"help": "Fixed number of segments; None: choose by silhouette."})
+    k: int | None = field(
+        default=None, metadata={"help": "Fixed number of segments; None: choose by silhouette."}
+    )
     k_min: int = field(default=2, metadata={"help": "Smallest k tried."})
     k_max: int = field(default=8, metadata={"help": "Largest k tried."})
-    fit_sample: int = field(default=100_000, metadata={"help": "Rows k-means is fitted on (all rows are assigned)."})
+    fit_sample: int = field(
+        default=100_000, metadata={"help": "Rows k-means is fitted on (all rows are assigned)."}
+    )
     silhouette_sample: int = field(default=10_000, metadata={"help": "Rows the silhouette is computed on."})
     seed: int = field(default=42, metadata={"help": "Seeds sampling and k-means initialisation."})
 
@@ -98,7 +101,7 @@ def _read(row: Row, name: str) -> float:
         return _num(recency if recency is not None else row.get("tenure_days"))
     if name.startswith(CATEGORY_PREFIX):
         shares = row.get("category_shares") or {}
-        return float(shares.get(name[len(CATEGORY_PREFIX):], 0.0)) if shares else 0.0
+        return float(shares.get(name[len(CATEGORY_PREFIX) :], 0.0)) if shares else 0.0
     return _num(row.get(name))
 
 
@@ -116,11 +119,12 @@ def top_categories(rows: Sequence[Row], *, limit: int = MAX_CATEGORIES) -> list[
 def segmentation_matrix(rows: Sequence[Row], *, seed: int = 42) -> SegmentationMatrix:
     """Standardised feature matrix for `rows` (see the module docstring)."""
     categories = top_categories(rows)
-    raw_columns = [name for name, _ in BEHAVIOUR_COLUMNS] + [CATEGORY_PREFIX + c for c in categories]
+    feature_columns = [name for name, _ in BEHAVIOUR_COLUMNS] + [CATEGORY_PREFIX + c for c in categories]
     logs = [log for _, log in BEHAVIOUR_COLUMNS] + [False] * len(categories)
+    raw_columns = feature_columns + list(DESCRIBE_ONLY_COLUMNS)
     raw = np.array([[_read(row, name) for name in raw_columns] for row in rows], dtype=np.float64)
     raw = raw.reshape(len(rows), len(raw_columns))
-    values = raw.copy()
+    values = raw[:, : len(feature_columns)].copy()
     for j, log in enumerate(logs):
         col = values[:, j]
         if log:
@@ -130,13 +134,14 @@ def segmentation_matrix(rows: Sequence[Row], *, seed: int = 42) -> SegmentationM
         col = np.where(missing, fill, col)
         std = col.std()
         values[:, j] = (col - col.mean()) / std if std > 0 else 0.0
-    columns = list(raw_columns)
+    columns = list(feature_columns)
     text = _text_components(rows, seed=seed)
     if text is not None:
         values = np.hstack([values, text])
         columns += [f"text:{i}" for i in range(text.shape[1])]
-    return SegmentationMatrix(columns=columns, values=values, raw=raw, raw_columns=raw_columns,
-                              categories=categories)
+    return SegmentationMatrix(
+        columns=columns, values=values, raw=raw, raw_columns=raw_columns, categories=categories
+    )
 
 
 def _text_components(rows: Sequence[Row], *, seed: int) -> np.ndarray | None:
@@ -148,6 +153,8 @@ def _text_components(rows: Sequence[Row], *, seed: int) -> np.ndarray | None:
     dims = {len(rows[i]["text_embedding"]) for i in present}
     if len(dims) != 1:
         return None
+    from sklearn.decomposition import PCA  # imported when used: web processes import this module
+
     emb = np.array([rows[i]["text_embedding"] for i in present], dtype=np.float64)
     n_comp = min(TEXT_COMPONENTS, emb.shape[1], len(present) - 1)
     reduced = PCA(n_components=n_comp, random_state=seed).fit_transform(emb)
@@ -166,12 +173,17 @@ def segment_members(rows: Sequence[Row], *, config: SegmentationConfig | None = 
     ks = [config.k] if config.k else list(range(config.k_min, config.k_max + 1))
     ks = [k for k in ks if 2 <= k < n]
     if not ks:
-        raise ValueError(f"{n} members are too few to form segments (need more than {config.k or config.k_min}).")
+        raise ValueError(
+            f"{n} members are too few to form segments (need more than {config.k or config.k_min})."
+        )
+    from sklearn.cluster import KMeans  # imported when used: web processes import this module
+    from sklearn.metrics import silhouette_score
+
     rng = np.random.default_rng(config.seed)
     fit_idx = rng.choice(n, size=min(n, config.fit_sample), replace=False)
     sil_idx = rng.choice(n, size=min(n, config.silhouette_sample), replace=False)
     X = matrix.values
-    best: tuple[float, int, KMeans] | None = None
+    best: tuple[float, int, "KMeans"] | None = None
     silhouettes: dict[int, float] = {}
     for k in ks:
         model = KMeans(n_clusters=k, n_init=4, random_state=config.seed).fit(X[fit_idx])
@@ -191,8 +203,12 @@ def segment_members(rows: Sequence[Row], *, config: SegmentationConfig | None = 
     labels = model.predict(X)
     profiles = describe_clusters(matrix, labels, model.cluster_centers_)
     return SegmentationResult(
-        labels=labels, k=k, silhouette=None if math.isnan(score) else round(score, 4),
-        silhouettes=silhouettes, profiles=profiles, columns=matrix.columns,
+        labels=labels,
+        k=k,
+        silhouette=None if math.isnan(score) else round(score, 4),
+        silhouettes=silhouettes,
+        profiles=profiles,
+        columns=matrix.columns,
     )
 
 
@@ -221,7 +237,7 @@ _VOCABULARY: dict[tuple[str, int], tuple[str, str]] = {
 
 def _words(column: str, direction: int) -> tuple[str, str] | None:
     if column.startswith(CATEGORY_PREFIX):
-        category = column[len(CATEGORY_PREFIX):]
+        category = column[len(CATEGORY_PREFIX) :]
         return (f"{category}-loving", f"{category} fans") if direction > 0 else None
     return _VOCABULARY.get((column, direction))
 
@@ -231,19 +247,31 @@ def _nanmean(values: np.ndarray) -> float | None:
     return float(present.mean()) if present.size else None
 
 
-def describe_clusters(matrix: SegmentationMatrix, labels: np.ndarray, centers: np.ndarray) -> list[ClusterProfile]:
+def describe_clusters(
+    matrix: SegmentationMatrix, labels: np.ndarray, centers: np.ndarray
+) -> list[ClusterProfile]:
     """One profile per label present, largest first, with names made unique."""
     profiles = []
     for label in sorted(set(labels.tolist()), key=lambda lb: (-int((labels == lb).sum()), lb)):
         mask = labels == label
-        zscores = {c: round(float(matrix.values[mask, j].mean()), 3) for j, c in enumerate(matrix.columns)
-                   if not c.startswith("text:")}
+        zscores = {
+            c: round(float(matrix.values[mask, j].mean()), 3)
+            for j, c in enumerate(matrix.columns)
+            if not c.startswith("text:")
+        }
         means = {c: _nanmean(matrix.raw[mask, j]) for j, c in enumerate(matrix.raw_columns)}
         name, description = describe_cluster(means=means, zscores=zscores)
-        profiles.append(ClusterProfile(
-            label=int(label), size=int(mask.sum()), means=means, zscores=zscores, name=name,
-            description=description, centroid=[round(float(v), 5) for v in centers[label]],
-        ))
+        profiles.append(
+            ClusterProfile(
+                label=int(label),
+                size=int(mask.sum()),
+                means=means,
+                zscores=zscores,
+                name=name,
+                description=description,
+                centroid=[round(float(v), 5) for v in centers[label]],
+            )
+        )
     seen: dict[str, int] = {}
     for profile in profiles:
         seen[profile.name] = seen.get(profile.name, 0) + 1
@@ -255,15 +283,19 @@ def describe_clusters(matrix: SegmentationMatrix, labels: np.ndarray, centers: n
 def describe_cluster(*, means: Mapping[str, float | None], zscores: Mapping[str, float]) -> tuple[str, str]:
     """(name, description) from a cluster's z-scores and raw means. The name uses the two strongest
     deviations that have words; the description quotes the figures merchandisers read."""
-    ranked = sorted(((abs(z), c, 1 if z > 0 else -1) for c, z in zscores.items() if abs(z) >= MIN_NAMING_Z),
-                    reverse=True)
-    phrases = [(c, w) for _, c, d in ranked if (w := _words(c, d)) is not None]
-    if not phrases:
+    ranked = sorted(
+        ((abs(z), c, 1 if z > 0 else -1) for c, z in zscores.items() if abs(z) >= MIN_NAMING_Z), reverse=True
+    )
+    behaviour = [w for _, c, d in ranked if not c.startswith(CATEGORY_PREFIX) and (w := _words(c, d))]
+    category = [w for _, c, d in ranked if c.startswith(CATEGORY_PREFIX) and (w := _words(c, d))]
+    # Behaviour makes the head noun ("high spenders"); a category only qualifies it or stands alone.
+    words = behaviour[:2] if len(behaviour) >= 2 else behaviour + category[:1] if behaviour else category[:2]
+    if not words:
         name = "Typical members"
-    elif len(phrases) == 1:
-        name = phrases[0][1][1][0].upper() + phrases[0][1][1][1:]
+    elif len(words) == 1:
+        name = words[0][1][0].upper() + words[0][1][1:]
     else:
-        name = f"{phrases[1][1][0]} {phrases[0][1][1]}"
+        name = f"{words[1][0]} {words[0][1]}"
     return name, _description(means)
 
 
@@ -271,15 +303,17 @@ def _description(means: Mapping[str, float | None]) -> str:
     parts = []
     orders = means.get("frequency_365")
     if orders is not None:
-        parts.append(f"{orders:.1f} orders a year")
+        parts.append(f"{orders:.1f} orders a year" if orders >= 0.05 else "no orders in the last year")
     spend = means.get("monetary_365")
-    if spend is not None:
+    if spend is not None and spend >= 0.5:
         parts.append(f"spends {spend:,.0f} a year")
-    days = means.get(_DAYS_WITHOUT_ORDER)
+    days = means.get("recency_days")  # members who ordered at least once
     if days is not None:
         parts.append(f"last order {days:.0f} days ago on average")
-    shares = sorted(((v or 0.0, c[len(CATEGORY_PREFIX):]) for c, v in means.items() if c.startswith(CATEGORY_PREFIX)),
-                    reverse=True)
+    shares = sorted(
+        ((v or 0.0, c[len(CATEGORY_PREFIX) :]) for c, v in means.items() if c.startswith(CATEGORY_PREFIX)),
+        reverse=True,
+    )
     top = [c for v, c in shares[:2] if v >= 0.15]
     if top:
         parts.append("mostly " + " and ".join(top))

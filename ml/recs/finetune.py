@@ -109,7 +109,7 @@ def fine_tune(
         random.shuffle(order)
         for start in range(0, len(order) - 1, config.batch_size):
             if step >= total or (config.max_seconds and time.monotonic() - started > config.max_seconds):
-                step = total if step else step
+                total = step  # out of time: keep what was learned so far
                 break
             if should_cancel and should_cancel():
                 raise RecsTrainingCancelled("cancelled")
@@ -127,7 +127,7 @@ def fine_tune(
             optimizer.step()
             schedule.step()
             step += 1
-            losses.append(float(loss))
+            losses.append(loss.item())
             if on_progress:
                 on_progress(step, total, losses[-1])
     if not losses:

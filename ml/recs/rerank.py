@@ -21,6 +21,9 @@ class RerankRules:
     max_per_category: int = 3  # diversity cap per category within the k
 
 
+DEFAULT_RULES = RerankRules()
+
+
 def rerank(
     candidates: Sequence[tuple[int, float]],
     *,
@@ -28,7 +31,7 @@ def rerank(
     repeatable: set[int],
     active: Sequence[bool],
     categories: Sequence[str],
-    rules: RerankRules = RerankRules(),
+    rules: RerankRules = DEFAULT_RULES,
 ) -> list[tuple[int, float]]:
     """Filter and reorder ``candidates`` ((item index, score), best first) into at most ``rules.k``."""
     allowed = [

@@ -14,14 +14,25 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-import torch
 
 from ml.recs.data import CatalogItem, MemberHistory, history_text, item_text
-from ml.recs.rerank import RerankRules, rerank
+from ml.recs.rerank import DEFAULT_RULES, RerankRules, rerank
 
 MEMBER_BATCH = 512  # members scored per matrix product
 MAX_HISTORY_TITLES = 20  # titles in a history text; the encoder truncates beyond its max length anyway
 CANDIDATES = 100  # retrieved per member before the business rules pick the final k
+RECS_MAX_LENGTH = 128  # tokens per history/item text, in fine-tuning and encoding alike
+RECENCY_DECAY = 0.9  # weight of the i-th most recent history item in the pooled member vector: 0.9**i
+
+
+def _normalise(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return (rows / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+
+def mix_member_vectors(text: np.ndarray, pooled: np.ndarray, text_weight: float) -> np.ndarray:
+    """The member tower's output: text_weight * text + (1 - text_weight) * pooled, L2-normalised."""
+    return _normalise(text_weight * text + (1.0 - text_weight) * pooled)
 
 
 class TextEncoder(Protocol):
@@ -37,6 +48,8 @@ def top_k(
     ``exclude[i]`` lists key indices query i may not get (they score -inf; if fewer than k keys
     remain, the tail holds -inf scores and callers drop them). Returns two (len(queries), k) arrays.
     """
+    import torch  # imported when used: web processes import this module for likely_buyers
+
     k = min(k, keys.shape[0])
     key_t = torch.from_numpy(np.ascontiguousarray(keys, dtype=np.float32))
     bias_t = None if bias is None else torch.from_numpy(np.asarray(bias, dtype=np.float32))
@@ -73,13 +86,21 @@ class Recommender:
     ``popularity`` maps item -> purchase count; with ``popularity_weight`` > 0 each score gets
     weight * log(1 + count) / log(1 + max count), a prior that breaks ties towards what sells.
     Members with no history get the most popular allowed items (kind "popular").
+
+    The member tower mixes two views of the history: the encoded history text (what the
+    contrastive fine-tune trains) with weight ``text_weight``, and the recency-weighted mean of
+    the history items' vectors with weight 1 - text_weight. ``text_weight=0`` needs no text
+    encoding at all, so it is the fast path.
     """
 
     def __init__(
         self, encoder: TextEncoder, items: Sequence[CatalogItem], *, popularity: Mapping[str, float] | None = None,
-        repeatable: set[str] = frozenset(), popularity_weight: float = 0.0, rules: RerankRules = RerankRules(),
-        item_vectors: np.ndarray | None = None,
+        repeatable: set[str] = frozenset(), popularity_weight: float = 0.0, rules: RerankRules = DEFAULT_RULES,
+        item_vectors: np.ndarray | None = None, text_weight: float = 0.5,
     ) -> None:
+        if not 0.0 <= text_weight <= 1.0:
+            raise ValueError(f"text_weight must be within [0, 1], got {text_weight}")
+        self.text_weight = text_weight
         self.encoder = encoder
         self.items = list(items)
         self.index = {item.key: i for i, item in enumerate(self.items)}
@@ -94,18 +115,37 @@ class Recommender:
         self.item_vectors = item_vectors if item_vectors is not None else encoder.encode([item_text(i) for i in self.items])
 
     def member_texts(self, histories: Sequence[MemberHistory]) -> list[str]:
-        title = lambda key: self.items[self.index[key]].title  # noqa: E731
+        title = lambda key: self.items[self.index[key]].title
         return [
             history_text([title(k) for k in h.bought if k in self.index][:MAX_HISTORY_TITLES],
                          [title(k) for k in h.liked if k in self.index][:MAX_HISTORY_TITLES])
             for h in histories
         ]
 
+    def pooled_vectors(self, histories: Sequence[MemberHistory]) -> np.ndarray:
+        """Recency-weighted mean of each history's item vectors (bought, then liked), L2-normalised;
+        a zero row for an empty history."""
+        rows = np.zeros((len(histories), self.item_vectors.shape[1]), dtype=np.float32)
+        for row, history in enumerate(histories):
+            keys = [k for k in dict.fromkeys(history.bought + history.liked) if k in self.index][:MAX_HISTORY_TITLES]
+            if keys:
+                weights = RECENCY_DECAY ** np.arange(len(keys), dtype=np.float32)
+                rows[row] = weights @ self.item_vectors[[self.index[k] for k in keys]]
+        return _normalise(rows)
+
     def member_vectors(self, histories: Sequence[MemberHistory]) -> np.ndarray:
-        return self.encoder.encode(self.member_texts(histories))
+        pooled = self.pooled_vectors(histories)
+        if self.text_weight == 0.0:
+            return pooled
+        text = self.encoder.encode(self.member_texts(histories))
+        return mix_member_vectors(text, pooled, self.text_weight)
+
+    def _owned(self, history: MemberHistory) -> set[int]:
+        """Items bought or reviewed (a review means the member has it)."""
+        return {self.index[k] for k in history.bought + history.liked if k in self.index}
 
     def _banned(self, history: MemberHistory) -> list[int]:
-        bought = {self.index[k] for k in history.bought if k in self.index}
+        bought = self._owned(history)
         inactive = [i for i, ok in enumerate(self.active) if not ok]
         return sorted((bought - self.repeatable).union(inactive))
 
@@ -132,7 +172,7 @@ class Recommender:
         for row, member in enumerate(warm):
             history = histories[member]
             pairs = [(int(i), float(s)) for i, s in zip(indices[row], scores[row]) if np.isfinite(s)]
-            chosen = rerank(pairs, bought={self.index[k] for k in history.bought if k in self.index},
+            chosen = rerank(pairs, bought=self._owned(history),
                             repeatable=self.repeatable, active=self.active, categories=self.categories, rules=self.rules)
             result[member] = [self._explain(history, item, score) for item, score in chosen]
         return result
@@ -147,7 +187,7 @@ class Recommender:
 
     def _explain(self, history: MemberHistory, item: int, score: float) -> Recommended:
         key = self.items[item].key
-        if key in history.bought:
+        if key in history.bought or key in history.liked:
             return Recommended(key, score, key, "again")
         sources = [(k, "liked") for k in history.liked if k in self.index][:MAX_HISTORY_TITLES]
         sources += [(k, "bought") for k in history.bought if k in self.index][:MAX_HISTORY_TITLES]

@@ -154,6 +154,6 @@ def test_refresh_chain_tasks_run_each_step_for_the_given_date(shop):
     from members.member_tasks import member_refresh_chain, member_refresh_step_task
 
     result = member_refresh_step_task.delay("features", shop["today"].isoformat()).get()
-    assert result == {"step": "features", "summary": f"800 member snapshots as of {shop['today']}", "ok": True}
+    assert result["ok"] and result["summary"].startswith(f"800 member snapshots as of {shop['today']}")
     chain = member_refresh_chain(as_of=shop["today"])
     assert [t.args[0] for t in chain.tasks] == ["features", "segments", "tiers", "churn", "forecast"]

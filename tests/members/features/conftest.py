@@ -36,7 +36,7 @@ def known_members(db):
 
     ReviewFactory(member=a, product=dresses, rating=5, created_at=at(2026, 6, 21))
     ReviewFactory(
-        member=a, product=knits, rating=1, created_at=at(2026, 6, 25), sentiment="negative", topics=["delivery"]
+        member=a, product=knits, rating=1, created_at=at(2026, 6, 25), sentiment="negative", topics=["delivery_logistics"]
     )
     ReviewFactory(
         member=a, product=dresses, rating=2, created_at=at(2026, 1, 1), sentiment="positive",

@@ -41,7 +41,7 @@ def test_review_features_use_the_model_sentiment_when_scored_and_the_rating_othe
     assert f.days_since_last_review == 5
     assert f.negative_service_reviews_90 == 1
     assert f.topic_sentiment == {
-        "delivery": {"reviews": 1, "negative_share": 1.0},
+        "delivery_logistics": {"reviews": 1, "negative_share": 1.0},
         "quality": {"reviews": 1, "negative_share": 0.0},
     }
     assert f.text_embedding is None
@@ -116,3 +116,18 @@ def test_feature_step_runs_the_same_number_of_queries_for_3_or_30_members(known_
     assert written == 30
     # Expected: the INSERT ... SELECT ... ON CONFLICT, inside a savepoint pair (test transaction).
     assert len(few) == len(many) == 3
+
+
+def test_text_embedding_is_the_mean_of_the_members_review_embeddings_up_to_as_of(known_members):
+    import numpy as np
+
+    from members.services.member_features import member_text_embeddings_compute
+
+    a = known_members["a"]
+    ReviewFactory(member=a, created_at=at(2026, 6, 1), embedding=np.array([1, 0, 2], dtype="<f4").tobytes())
+    ReviewFactory(member=a, created_at=at(2026, 6, 2), embedding=np.array([3, 2, 0], dtype="<f4").tobytes())
+    ReviewFactory(member=a, created_at=at(2026, 7, 2), embedding=np.array([99, 99, 99], dtype="<f4").tobytes())
+    member_features_compute(as_of=AS_OF)
+    assert member_text_embeddings_compute(as_of=AS_OF) == 1
+    assert _row(a).text_embedding == [2.0, 1.0, 1.0]
+    assert _row(known_members["b"]).text_embedding is None  # no embedded reviews: stays null

@@ -69,3 +69,10 @@ def test_tasks_are_routed_to_the_gpu_queue():
     for task in (ml_tasks.train_model, ml_tasks.score_reviews_batch, ml_tasks.score_pending_reviews,
                  ml_tasks.review_intelligence_nightly):
         assert app.amqp.router.route({"queue": task.queue}, task.name)["queue"].name == "gpu"
+
+
+def test_the_nightly_beat_entry_names_the_registered_task():
+    from members.ml_beat import REVIEW_BEAT_SCHEDULE
+
+    [entry] = REVIEW_BEAT_SCHEDULE.values()
+    assert entry["task"] == ml_tasks.review_intelligence_nightly.name

@@ -112,3 +112,25 @@ def test_about_to_lose_lists_what_is_needed_and_by_when(policy):
         )
         == []
     )
+
+
+def test_will_downgrade_is_published_once_per_member_and_drop_date(policy, django_capture_on_commit_callbacks):
+    from members.models import WebhookDelivery
+    from members.services.tier_warnings import tier_will_downgrade_publish
+    from members.services.webhooks import webhook_subscription_create
+
+    webhook_subscription_create(name="crm", url="https://crm.example.com/hooks", events=["tier.will_downgrade"])
+    loses = MemberFactory(tier=tier("silver"))
+    order_on(loses, days_before(350), "400.00")  # leaves the window on AS_OF + 15
+    order_on(loses, days_before(100), "150.00")
+    order_on(loses, days_before(50), "150.00")
+
+    with django_capture_on_commit_callbacks(execute=False):
+        assert tier_will_downgrade_publish(as_of=AS_OF) == 1
+        assert tier_will_downgrade_publish(as_of=AS_OF + timedelta(days=1)) == 0  # already warned
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event == "tier.will_downgrade"
+    assert delivery.payload["member_external_id"] == loses.external_id
+    assert delivery.payload["tier"] == "silver"
+    assert delivery.payload["drop_date"] == (AS_OF + timedelta(days=15)).isoformat()

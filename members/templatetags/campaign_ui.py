@@ -1,0 +1,59 @@
+"""Formatting for the campaign pages: rates, money intervals and the prediction's method."""
+
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.filter
+def rate(value) -> str:
+    """0.0412 -> "4.1 %"; blank when missing."""
+    if value is None or value == "":
+        return "—"
+    return f"{float(value) * 100:.1f} %"
+
+
+@register.filter
+def points(value) -> str:
+    """An absolute change of rates: 0.012 -> "+1.2 pp"."""
+    if value is None or value == "":
+        return "—"
+    return f"{float(value) * 100:+.1f} pp"
+
+
+@register.filter
+def money(value) -> str:
+    if value is None or value == "":
+        return "—"
+    return f"{float(value):,.2f}"
+
+
+@register.simple_tag
+def interval(effect, key: str, kind: str = "money") -> str:
+    """An estimate with its interval from a prediction / result dict: "1,200.00 (800.00 – 1,600.00)"."""
+    part = (effect or {}).get(key) or {}
+    if "estimate" not in part:
+        return "—"
+    fmt = {"money": money, "rate": rate, "points": points}[kind]
+    return format_html('{} <span class="muted small">({} – {})</span>',
+                       fmt(part["estimate"]), fmt(part["low"]), fmt(part["high"]))
+
+
+@register.filter
+def offer_text(campaign) -> str:
+    value = campaign.offer_value
+    if campaign.offer_kind == "discount_pct":
+        return f"{value.normalize():f} % off"
+    if campaign.offer_kind == "bonus_points":
+        return f"{int(value):,} bonus points"
+    return campaign.get_offer_kind_display()
+
+
+@register.filter
+def target_text(campaign) -> str:
+    if campaign.target_kind == "segment" and campaign.target_segment:
+        return f"Segment: {campaign.target_segment.name}"
+    if campaign.target_kind == "tier" and campaign.target_tier:
+        return f"Tier: {campaign.target_tier.name}"
+    return campaign.get_target_kind_display()

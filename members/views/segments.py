@@ -1,0 +1,211 @@
+"""Segments pages: the list (sizes, trend, stats, samples), one segment's detail, inline rename,
+and the rule-segment builder (HTMX: add/remove conditions and groups, a live size preview)."""
+
+import re
+import time
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from members.models import Segment
+from members.selectors.segments import segment_card, segment_cards, segment_get
+from members.services.segments import segment_rename
+from members.services.segments_rules import (
+    MAX_CONDITIONS,
+    MAX_GROUPS,
+    RULE_FIELDS,
+    SegmentRuleError,
+    rule_ops,
+    segment_rule_count,
+    segment_rule_save,
+    segment_rule_validate,
+)
+from members.views.access import web_app_view
+from members.views.rendering import render_htmx
+
+DETAIL_SAMPLE_MEMBERS = 20
+NAME_TEMPLATE = "web/segments_name.html"
+BUILDER_TEMPLATE = "web/segments_rule_builder.html"
+PREVIEW_TEMPLATE = "web/segments_rule_preview.html"
+_KEY = re.compile(r"^g(\d+)-c(\d+)-(field|op|value|category)$")
+
+
+@web_app_view
+def segment_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/segments.html", {"cards": segment_cards(), "page_title": "Segments"})
+
+
+def _segment_or_404(segment_id: int) -> Segment:
+    try:
+        return segment_get(segment_id=segment_id)
+    except Segment.DoesNotExist:
+        raise Http404("No such segment.") from None
+
+
+@web_app_view
+def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
+    card = segment_card(segment=_segment_or_404(segment_id), sample_size=DETAIL_SAMPLE_MEMBERS)
+    return render(request, "web/segment_detail.html", {"card": card, "page_title": card.segment.name})
+
+
+@web_app_view
+@require_http_methods(["GET", "POST"])
+def segment_rename_view(request: HttpRequest, segment_id: int) -> HttpResponse:
+    """GET: the inline edit form; POST: rename and answer with the name block (or the form and its
+    error). Without htmx a POST redirects back to the segment."""
+    segment = _segment_or_404(segment_id)
+    if request.method == "GET":
+        context = {"segment": segment, "editing": request.GET.get("cancel") is None}
+        return render_htmx(
+            request, partial_template=NAME_TEMPLATE, context=context, page_title=f"Rename {segment.name}"
+        )
+    try:
+        segment = segment_rename(
+            segment_id=segment.pk,
+            name=request.POST.get("name", ""),
+            description=request.POST.get("description"),
+        )
+    except ValueError as exc:
+        return render(
+            request,
+            NAME_TEMPLATE,
+            {
+                "segment": segment,
+                "editing": True,
+                "error": str(exc),
+                "typed_name": request.POST.get("name", ""),
+            },
+            status=422,
+        )
+    if not request.htmx:
+        return redirect("web:segment-detail", segment_id=segment.pk)
+    return render(request, NAME_TEMPLATE, {"segment": segment, "editing": False})
+
+
+# ---- rule builder ---------------------------------------------------------------------------------
+
+
+def rule_from_post(data) -> dict:
+    """The builder's fields (match, g0-match, g0-c0-field/op/value/category ...) as a definition,
+    in form order; conditions without a field are dropped. Not validated."""
+    groups: dict[int, dict[int, dict]] = {}
+    for key in data:
+        if m := _KEY.match(key):
+            g, c, part = int(m[1]), int(m[2]), m[3]
+            groups.setdefault(g, {}).setdefault(c, {})[part] = data.get(key, "").strip()
+    definition = {"match": data.get("match", "all"), "groups": []}
+    for g in sorted(groups)[:MAX_GROUPS]:
+        conditions = []
+        for c in sorted(groups[g])[:MAX_CONDITIONS]:
+            row = groups[g][c]
+            if not row.get("field"):
+                continue
+            cond = {"field": row["field"], "op": row.get("op", "")}
+            if row["field"] == "category_share":
+                cond["category"] = row.get("category", "")
+            if cond["op"] not in ("empty", "not_empty"):
+                cond["value"] = row.get("value", "")
+                if cond["op"] == "in":
+                    cond["value"] = [v.strip() for v in cond["value"].split(",") if v.strip()]
+            conditions.append(cond)
+        definition["groups"].append({"match": data.get(f"g{g}-match", "all"), "conditions": conditions})
+    return definition
+
+
+def _apply_action(definition: dict, action: str) -> dict:
+    """add_group / add_condition:<g> / remove:<g>:<c> edit the (unvalidated) definition."""
+    groups = definition["groups"]
+    if action == "add_group" and len(groups) < MAX_GROUPS:
+        groups.append({"match": "all", "conditions": [{"field": "monetary_365", "op": "gte", "value": ""}]})
+    elif action.startswith("add_condition:"):
+        g = int(action.split(":")[1])
+        if g < len(groups) and len(groups[g]["conditions"]) < MAX_CONDITIONS:
+            groups[g]["conditions"].append({"field": "monetary_365", "op": "gte", "value": ""})
+    elif action.startswith("remove:"):
+        _, g, c = action.split(":")
+        g, c = int(g), int(c)
+        if g < len(groups) and c < len(groups[g]["conditions"]):
+            del groups[g]["conditions"][c]
+            if not groups[g]["conditions"]:
+                del groups[g]
+    return definition
+
+
+def _builder_context(definition: dict, *, name: str = "", description: str = "", errors=()) -> dict:
+    if not definition["groups"]:
+        definition["groups"] = [
+            {"match": "all", "conditions": [{"field": "monetary_365", "op": "gte", "value": ""}]}
+        ]
+    for group in definition["groups"]:
+        for cond in group["conditions"]:
+            field = cond.get("field") if cond.get("field") in RULE_FIELDS else "monetary_365"
+            cond["field"] = field
+            cond["ops"] = list(rule_ops(field).items())
+            if cond.get("op") not in rule_ops(field):
+                cond["op"] = cond["ops"][0][0]
+            value = cond.get("value", "")
+            cond["value_text"] = ", ".join(value) if isinstance(value, list) else value
+    fields = [(key, spec.label) for key, spec in RULE_FIELDS.items()]
+    return {
+        "definition": definition,
+        "fields": fields,
+        "name": name,
+        "description": description,
+        "errors": list(errors),
+        "page_title": "New rule segment",
+    }
+
+
+@web_app_view
+@require_http_methods(["GET", "POST"])
+def segment_rule_new(request: HttpRequest) -> HttpResponse:
+    """GET: the builder page. POST with action=save: validate and save (redirect to the new segment,
+    or the page again with errors); any other action edits the rows and re-renders the builder."""
+    if request.method == "GET":
+        context = _builder_context({"match": "all", "groups": []})
+        return render(request, "web/segments_rule_new.html", context)
+    definition = rule_from_post(request.POST)
+    name, description = request.POST.get("name", ""), request.POST.get("description", "")
+    action = request.POST.get("action", "")
+    if action == "save":
+        try:
+            segment = segment_rule_save(definition=definition, name=name, description=description)
+        except SegmentRuleError as exc:
+            context = _builder_context(definition, name=name, description=description, errors=exc.errors)
+            return render_htmx(
+                request,
+                partial_template=BUILDER_TEMPLATE,
+                page_template="web/segments_rule_new.html",
+                context=context,
+                page_title="New rule segment",
+            )
+        url = reverse("web:segment-detail", kwargs={"segment_id": segment.pk})
+        if request.htmx:
+            response = HttpResponse("")
+            response["HX-Redirect"] = url
+            return response
+        return redirect(url)
+    context = _builder_context(_apply_action(definition, action), name=name, description=description)
+    return render_htmx(
+        request,
+        partial_template=BUILDER_TEMPLATE,
+        page_template="web/segments_rule_new.html",
+        context=context,
+        page_title="New rule segment",
+    )
+
+
+@web_app_view
+@require_POST
+def segment_rule_preview(request: HttpRequest) -> HttpResponse:
+    """The live size of the definition being edited, on the latest feature snapshot (or its errors)."""
+    try:
+        definition = segment_rule_validate(rule_from_post(request.POST))
+    except SegmentRuleError as exc:
+        return render(request, PREVIEW_TEMPLATE, {"errors": exc.errors})
+    started = time.perf_counter()
+    size = segment_rule_count(definition=definition)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return render(request, PREVIEW_TEMPLATE, {"size": size, "elapsed_ms": elapsed_ms})
