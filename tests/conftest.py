@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 
 from tests.factories import MemberFactory, UserFactory
@@ -16,3 +18,24 @@ def superuser(db):
 @pytest.fixture
 def member(db):
     return MemberFactory()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_survives_flushes(request):
+    """Transactional tests (browser, live server, real workers) end with a flush of every table,
+    which also removes the rows migrations create: the tier ladder, the default topics, the staff
+    groups. Put them back before each such test so test order never matters."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from members.services.roles import roles_ensure_groups
+
+    importlib.import_module("members.migrations.0002_default_tier_ladder").create_ladder(apps, None)
+    importlib.import_module("members.migrations.0010_default_topics").seed_topics(apps, None)
+    roles_ensure_groups()
