@@ -3,18 +3,15 @@ and reviews whose words follow their stars so even the tiny model learns somethi
 
 import random
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import torch
 from django.core.cache import cache
 from django.utils import timezone
-from transformers import AutoTokenizer, BertConfig, BertModel
 
 from members.models import Review
 from members.services.scoring import scoring_cache_clear
-from ml.base_model import packaged_model_path
 from tests.factories import MemberFactory, ProductFactory
+from tests.ml.conftest import _modest_threads, tiny_base_model  # noqa: F401  (fixtures shared with ml tests)
 
 WORDS = {
     1: ["terrible", "awful", "ripped", "returned", "broken"],
@@ -23,30 +20,6 @@ WORDS = {
     4: ["nice", "good", "comfortable", "pretty"],
     5: ["love", "perfect", "gorgeous", "beautiful"],
 }
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _modest_threads():
-    # The CI box is shared: two threads is plenty for a 32-wide model (and far faster than contention).
-    previous = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(previous)
-
-
-@pytest.fixture(scope="session")
-def tiny_base_model(tmp_path_factory) -> Path:
-    """A randomly initialised 2-layer, 32-wide BERT with the packaged MiniLM vocabulary."""
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = AutoTokenizer.from_pretrained(packaged_model_path(), local_files_only=True)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=512,
-    )
-    BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture(autouse=True)
