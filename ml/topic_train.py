@@ -42,7 +42,6 @@ from transformers import (
     DataCollatorWithPadding,
     EarlyStoppingCallback,
     PrinterCallback,
-    Trainer,
     TrainingArguments,
     set_seed,
 )
@@ -51,6 +50,7 @@ from ml.base_model import apply_offline_default, resolve_base_model
 from ml.callbacks import CancelHook, HookCallback, ProgressHook, TrainingCancelled
 from ml.device import gpu_dtype, pick_device
 from ml.labels import MIN_HUMAN_TEST_ROWS
+from ml.ordered_trainer import OrderedEvalTrainer
 from ml.scoring import DEFAULT_BATCH_SIZE, ArtifactError, _BatchRunner, model_input
 from ml.topics import TopicSpec, WeakTopicLabeller, topics_from
 
@@ -167,7 +167,7 @@ class _TopicDataset(torch.utils.data.Dataset):
         return {**{k: v[i] for k, v in self.encodings.items()}, "labels": self.y[i].tolist()}
 
 
-class _PosWeightTrainer(Trainer):
+class _PosWeightTrainer(OrderedEvalTrainer):
     def __init__(self, *args: Any, pos_weight: torch.Tensor | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pos_weight = pos_weight

@@ -31,7 +31,6 @@ from transformers import (
     DataCollatorWithPadding,
     EarlyStoppingCallback,
     PrinterCallback,
-    Trainer,
     TrainingArguments,
     set_seed,
 )
@@ -43,6 +42,7 @@ from ml.data import DataError, Example, build_examples
 from ml.device import gpu_dtype
 from ml.labels import TASK_LABELS, class_weights, label_maps
 from ml.metrics import classification_metrics, majority_predictions, tfidf_logreg_predictions
+from ml.ordered_trainer import OrderedEvalTrainer
 from ml.splits import cap_examples, split_examples
 
 ARTIFACT_FORMAT_VERSION = 1
@@ -72,7 +72,7 @@ class EncodedDataset(torch.utils.data.Dataset):
         return item
 
 
-class WeightedLossTrainer(Trainer):
+class WeightedLossTrainer(OrderedEvalTrainer):
     """Trainer whose loss is class-weighted cross-entropy (weights None = plain cross-entropy)."""
 
     def __init__(self, *args: Any, class_weight: torch.Tensor | None = None, **kwargs: Any) -> None:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from members.models import ChurnScore, Member, SegmentMembership, SpendForecast, TierPolicy, TierQualifyOn
 from members.selectors.member_activity import member_recent_orders, member_recent_reviews, member_tier_history
+from members.selectors.member_models import ChurnQuality, churn_quality
 from members.selectors.tiers import tier_member_metrics, tier_thresholds
 
 TIMELINE_LIMIT = 20  # per kind of event
@@ -115,6 +116,8 @@ class MemberIntelligence:
     next_tier: NextTierProgress
     segment_history: list[SegmentMembership] = field(default_factory=list)
     timeline: list[TimelineEvent] = field(default_factory=list)
+    # The backtest quality of the churn model version that wrote `churn` (normally the active one).
+    churn_quality: ChurnQuality | None = None
 
 
 def member_get(*, external_id: str) -> Member:
@@ -123,11 +126,21 @@ def member_get(*, external_id: str) -> Member:
 
 
 def member_scores(*, member: Member) -> MemberIntelligence:
-    """Latest churn score, latest forecast, next-tier progress: five queries."""
-    churn = ChurnScore.objects.filter(member_id=member.pk).order_by("-as_of").first()
+    """Latest churn score (with the model version that wrote it, joined), latest forecast, next-tier
+    progress: five queries."""
+    churn = (
+        ChurnScore.objects.filter(member_id=member.pk)
+        .select_related("model_version")
+        .order_by("-as_of")
+        .first()
+    )
     forecast = SpendForecast.objects.filter(member_id=member.pk).order_by("-as_of").first()
     return MemberIntelligence(
-        member=member, churn=churn, forecast=forecast, next_tier=member_next_tier_progress(member=member)
+        member=member,
+        churn=churn,
+        forecast=forecast,
+        next_tier=member_next_tier_progress(member=member),
+        churn_quality=churn_quality(metrics=churn.model_version.metrics) if churn else None,
     )
 
 

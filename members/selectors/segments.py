@@ -64,6 +64,12 @@ def segment_get(*, segment_id: int) -> Segment:
     return Segment.objects.get(pk=segment_id, active=True)
 
 
+def segment_rule_get(*, segment_id: int) -> Segment:
+    """An active rule segment by id (the only kind whose definition can be edited or archived);
+    Segment.DoesNotExist otherwise, learned segments included."""
+    return Segment.objects.get(pk=segment_id, active=True, kind=Segment.Kind.RULE)
+
+
 def segment_api_queryset() -> QuerySet[Segment]:
     """Active segments with their snapshots prefetched newest first as `latest_snapshots` (two queries)."""
     return Segment.objects.filter(active=True).prefetch_related(

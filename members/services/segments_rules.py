@@ -25,6 +25,7 @@ from django.db.models import FilteredRelation, FloatField, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual
+from django.utils import timezone
 
 from members.models import ChurnScore, MemberFeatures, MemberStatus, Segment, Tier
 
@@ -289,8 +290,10 @@ def segment_rule_count(*, definition: dict, as_of: date | None = None) -> int:
 def segment_rule_save(
     *, definition, name: str, description: str = "", segment_id: int | None = None
 ) -> Segment:
-    """Create (or update) a rule segment from a definition; SegmentRuleError if it is invalid.
-    Writes today's-snapshot size so the segment shows a size right away."""
+    """Create a rule segment, or with `segment_id` replace an active rule segment's name, description
+    and definition; SegmentRuleError if it is invalid (nothing is written then), Segment.DoesNotExist
+    when `segment_id` is not an active rule segment (learned segments are only renamed). Writes the
+    latest snapshot's size and stats so the segment shows its (new) size right away."""
     from members.selectors.segments import segment_features_stats  # selectors import this module
 
     clean = segment_rule_validate(definition)
@@ -307,7 +310,9 @@ def segment_rule_save(
                 name_is_custom=True,
             )
         else:
-            segment = Segment.objects.select_for_update().get(pk=segment_id, kind=Segment.Kind.RULE)
+            segment = Segment.objects.select_for_update().get(
+                pk=segment_id, kind=Segment.Kind.RULE, active=True
+            )
             segment.name, segment.description, segment.rule = name, description.strip(), clean
             segment.save(update_fields=["name", "description", "rule", "updated_at"])
         as_of = latest_features_as_of()
@@ -315,6 +320,18 @@ def segment_rule_save(
             stats = segment_features_stats(features=segment_rule_features(definition=clean, as_of=as_of))
             segment.snapshots.update_or_create(as_of=as_of, defaults={"size": stats["size"], "stats": stats})
     return segment
+
+
+def segment_rule_archive(*, segment_id: int) -> None:
+    """Archive an active rule segment: it leaves the segments pages, the API and the nightly sizing.
+    Its snapshots stay, and campaigns that target it keep their audience (Campaign.target_segment
+    is PROTECT, which is why rule segments are archived rather than deleted). One conditional
+    UPDATE; Segment.DoesNotExist when `segment_id` is not an active rule segment."""
+    archived = Segment.objects.filter(pk=segment_id, kind=Segment.Kind.RULE, active=True).update(
+        active=False, updated_at=timezone.now()
+    )
+    if archived != 1:
+        raise Segment.DoesNotExist(f"No active rule segment {segment_id}.")
 
 
 def segment_rule_describe(definition: dict) -> str:

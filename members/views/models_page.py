@@ -1,4 +1,5 @@
-"""The Models page: start and watch training runs, compare versions, promote / roll back.
+"""The Models page: start and watch training runs, compare versions, promote / roll back; and the
+member models (churn risk, spend forecast) with each version's backtest quality and baselines.
 
 A running run's table row polls itself every 2 s (hx-trigger only while the run is live, so
 polling stops by itself once the row comes back finished). Every write is a POST with CSRF.
@@ -10,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from members.models import MlTask, ModelVersion, ModelVersionStatus, TrainingRun
+from members.selectors.member_models import member_model_versions_recent
 from members.selectors.review_intelligence import (
     model_versions_recent,
     sentiment_agreement_by_class,
@@ -59,7 +61,8 @@ def _page_context(*, form: TrainingRunForm | None = None, task: str = MlTask.SEN
 @web_app_view
 @require_GET
 def models_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/models.html", {**_page_context(), "page_title": "Models"})
+    context = {**_page_context(), "member_models": member_model_versions_recent(), "page_title": "Models"}
+    return render(request, "web/models.html", context)
 
 
 @web_app_view

@@ -1,6 +1,9 @@
 """Segments pages: the list (sizes, trend, stats, samples), one segment's detail, inline rename,
-and the rule-segment builder (HTMX: add/remove conditions and groups, a live size preview)."""
+the rule-segment builder (HTMX: add/remove conditions and groups, a live size preview) for new and
+existing rule segments, and archiving a rule segment (learned segments are only renamed)."""
 
+import contextlib
+import copy
 import re
 import time
 
@@ -10,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from members.models import Segment
-from members.selectors.segments import segment_card, segment_cards, segment_get
+from members.selectors.segments import segment_card, segment_cards, segment_get, segment_rule_get
 from members.services.segments import segment_rename
 from members.services.segments_rules import (
     MAX_CONDITIONS,
@@ -18,7 +21,9 @@ from members.services.segments_rules import (
     RULE_FIELDS,
     SegmentRuleError,
     rule_ops,
+    segment_rule_archive,
     segment_rule_count,
+    segment_rule_describe,
     segment_rule_save,
     segment_rule_validate,
 )
@@ -29,6 +34,9 @@ DETAIL_SAMPLE_MEMBERS = 20
 NAME_TEMPLATE = "web/segments_name.html"
 BUILDER_TEMPLATE = "web/segments_rule_builder.html"
 PREVIEW_TEMPLATE = "web/segments_rule_preview.html"
+NEW_PAGE_TEMPLATE = "web/segments_rule_new.html"
+EDIT_PAGE_TEMPLATE = "web/segments_rule_edit.html"
+ARCHIVE_PAGE_TEMPLATE = "web/segments_rule_archive.html"
 _KEY = re.compile(r"^g(\d+)-c(\d+)-(field|op|value|category)$")
 
 
@@ -42,6 +50,14 @@ def _segment_or_404(segment_id: int) -> Segment:
         return segment_get(segment_id=segment_id)
     except Segment.DoesNotExist:
         raise Http404("No such segment.") from None
+
+
+def _rule_segment_or_404(segment_id: int) -> Segment:
+    """Learned, archived and unknown segments alike are a 404: only rule segments have a definition."""
+    try:
+        return segment_rule_get(segment_id=segment_id)
+    except Segment.DoesNotExist:
+        raise Http404("No such rule segment.") from None
 
 
 @web_app_view
@@ -133,11 +149,25 @@ def _apply_action(definition: dict, action: str) -> dict:
     return definition
 
 
-def _builder_context(definition: dict, *, name: str = "", description: str = "", errors=()) -> dict:
-    if not definition["groups"]:
+def _value_text(value) -> str:
+    """A condition's value as the builder's text box shows it: stored numbers are floats, but
+    500.0 reads as 500; lists are comma-separated."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def _builder_context(
+    definition: dict, *, name: str = "", description: str = "", errors=(), segment: Segment | None = None
+) -> dict:
+    """The builder's context; `segment` is the rule segment being edited (None: a new one)."""
+    if not definition.get("groups"):
         definition["groups"] = [
             {"match": "all", "conditions": [{"field": "monetary_365", "op": "gte", "value": ""}]}
         ]
+    definition.setdefault("match", "all")
     for group in definition["groups"]:
         for cond in group["conditions"]:
             field = cond.get("field") if cond.get("field") in RULE_FIELDS else "monetary_365"
@@ -145,56 +175,110 @@ def _builder_context(definition: dict, *, name: str = "", description: str = "",
             cond["ops"] = list(rule_ops(field).items())
             if cond.get("op") not in rule_ops(field):
                 cond["op"] = cond["ops"][0][0]
-            value = cond.get("value", "")
-            cond["value_text"] = ", ".join(value) if isinstance(value, list) else value
+            cond["value_text"] = _value_text(cond.get("value", ""))
     fields = [(key, spec.label) for key, spec in RULE_FIELDS.items()]
+    if segment is None:
+        builder_url, page_title = reverse("web:segment-rule-new"), "New rule segment"
+    else:
+        builder_url = reverse("web:segment-rule-edit", kwargs={"segment_id": segment.pk})
+        page_title = f"Edit {segment.name}"
     return {
         "definition": definition,
         "fields": fields,
         "name": name,
         "description": description,
         "errors": list(errors),
-        "page_title": "New rule segment",
+        "segment": segment,
+        "builder_url": builder_url,
+        "page_title": page_title,
     }
+
+
+def _rule_builder(request: HttpRequest, *, segment: Segment | None) -> HttpResponse:
+    """The builder for a new rule segment (`segment` None) or an existing one. GET: the page, prefilled
+    with the segment's definition. POST with action=save: validate and save (redirect to the segment,
+    or the builder again with the errors and the segment unchanged); any other action edits the rows
+    and re-renders the builder."""
+    page_template = NEW_PAGE_TEMPLATE if segment is None else EDIT_PAGE_TEMPLATE
+    if request.method == "GET":
+        if segment is None:
+            context = _builder_context({"match": "all", "groups": []})
+        else:
+            context = _builder_context(
+                copy.deepcopy(segment.rule) or {"match": "all", "groups": []},
+                name=segment.name,
+                description=segment.description,
+                segment=segment,
+            )
+        return render(request, page_template, context)
+    definition = rule_from_post(request.POST)
+    name, description = request.POST.get("name", ""), request.POST.get("description", "")
+    action = request.POST.get("action", "")
+    errors: list[str] = []
+    if action == "save":
+        try:
+            saved = segment_rule_save(
+                definition=definition,
+                name=name,
+                description=description,
+                segment_id=None if segment is None else segment.pk,
+            )
+        except SegmentRuleError as exc:
+            errors = exc.errors
+        except Segment.DoesNotExist:  # archived while it was being edited
+            raise Http404("No such rule segment.") from None
+        else:
+            url = reverse("web:segment-detail", kwargs={"segment_id": saved.pk})
+            if request.htmx:
+                response = HttpResponse("")
+                response["HX-Redirect"] = url
+                return response
+            return redirect(url)
+    else:
+        definition = _apply_action(definition, action)
+    context = _builder_context(definition, name=name, description=description, errors=errors, segment=segment)
+    return render_htmx(
+        request,
+        partial_template=BUILDER_TEMPLATE,
+        page_template=page_template,
+        context=context,
+        page_title=context["page_title"],
+    )
 
 
 @web_app_view
 @require_http_methods(["GET", "POST"])
 def segment_rule_new(request: HttpRequest) -> HttpResponse:
-    """GET: the builder page. POST with action=save: validate and save (redirect to the new segment,
-    or the page again with errors); any other action edits the rows and re-renders the builder."""
+    return _rule_builder(request, segment=None)
+
+
+@web_app_view
+@require_http_methods(["GET", "POST"])
+def segment_rule_edit(request: HttpRequest, segment_id: int) -> HttpResponse:
+    """The builder prefilled with a rule segment's conditions; saving replaces them and recounts it."""
+    return _rule_builder(request, segment=_rule_segment_or_404(segment_id))
+
+
+@web_app_view
+@require_http_methods(["GET", "POST"])
+def segment_rule_archive_view(request: HttpRequest, segment_id: int) -> HttpResponse:
+    """GET: the confirmation page; POST: archive the rule segment and go to the segments list."""
+    segment = _rule_segment_or_404(segment_id)
     if request.method == "GET":
-        context = _builder_context({"match": "all", "groups": []})
-        return render(request, "web/segments_rule_new.html", context)
-    definition = rule_from_post(request.POST)
-    name, description = request.POST.get("name", ""), request.POST.get("description", "")
-    action = request.POST.get("action", "")
-    if action == "save":
-        try:
-            segment = segment_rule_save(definition=definition, name=name, description=description)
-        except SegmentRuleError as exc:
-            context = _builder_context(definition, name=name, description=description, errors=exc.errors)
-            return render_htmx(
-                request,
-                partial_template=BUILDER_TEMPLATE,
-                page_template="web/segments_rule_new.html",
-                context=context,
-                page_title="New rule segment",
-            )
-        url = reverse("web:segment-detail", kwargs={"segment_id": segment.pk})
-        if request.htmx:
-            response = HttpResponse("")
-            response["HX-Redirect"] = url
-            return response
-        return redirect(url)
-    context = _builder_context(_apply_action(definition, action), name=name, description=description)
-    return render_htmx(
-        request,
-        partial_template=BUILDER_TEMPLATE,
-        page_template="web/segments_rule_new.html",
-        context=context,
-        page_title="New rule segment",
-    )
+        context = {
+            "segment": segment,
+            "rule_text": segment_rule_describe(segment.rule) if segment.rule else "",
+            "page_title": f"Archive {segment.name}",
+        }
+        return render(request, ARCHIVE_PAGE_TEMPLATE, context)
+    with contextlib.suppress(Segment.DoesNotExist):  # archived by someone else meanwhile: same outcome
+        segment_rule_archive(segment_id=segment.pk)
+    url = reverse("web:segments")
+    if request.htmx:
+        response = HttpResponse("")
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 @web_app_view

@@ -71,6 +71,8 @@ urlpatterns = [
     path("segments/preview/", segments.segment_rule_preview, name="segment-rule-preview"),
     path("segments/<int:segment_id>/", segments.segment_detail, name="segment-detail"),
     path("segments/<int:segment_id>/rename/", segments.segment_rename_view, name="segment-rename"),
+    path("segments/<int:segment_id>/edit/", segments.segment_rule_edit, name="segment-rule-edit"),
+    path("segments/<int:segment_id>/archive/", segments.segment_rule_archive_view, name="segment-rule-archive"),
     path("members/<str:external_id>/", member_detail.member_detail, name="member-detail"),
     # Campaign planning (members/views/campaigns.py).
     path("campaigns/", campaign_views.campaign_list, name="campaigns"),

@@ -33,8 +33,9 @@ def test_models_page_shows_runs_versions_and_confusion_matrix_in_pinned_queries(
     version(number=2, status="active", activated_at=timezone.now(), macro_f1=0.6123)
     merch_client.get("/models/")  # warm the session
 
-    # session, user, groups check, runs (+creator), versions, sentiment agreement, topic agreement
-    with django_assert_num_queries(7):
+    # session, user, groups check, runs (+creator), versions, sentiment agreement, topic agreement,
+    # member model versions (churn and forecast)
+    with django_assert_num_queries(8):
         response = merch_client.get("/models/")
 
     html = response.content.decode()
