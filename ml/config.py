@@ -45,7 +45,13 @@ class TrainConfig:
     grad_accum: int = field(
         default=1, metadata={"help": "Batches accumulated per optimizer step (effective batch = batch_size x this)."}
     )
-    learning_rate: float = field(default=5e-5, metadata={"help": "Peak AdamW learning rate."})
+    learning_rate: float = field(
+        default=1e-4,
+        metadata={
+            "help": "Peak AdamW learning rate. 1e-4 suits the small packaged MiniLM (measured: 5e-5 stayed below "
+            "TF-IDF+LR on real reviews, 1e-4 beat it); use 2e-5 to 5e-5 for base-size encoders."
+        },
+    )
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay (not applied to biases/norms)."})
     warmup_ratio: float = field(default=0.1, metadata={"help": "Share of optimizer steps spent warming up the LR."})
     early_stopping_patience: int | None = field(

@@ -18,13 +18,14 @@ def test_finetuned_minilm_beats_the_majority_class_on_real_reviews(tmp_path):
     sample = random.Random(0).sample(rows, 2500)  # 1,500 train / 500 validation / 500 test
     config = TrainConfig(
         text_column="Review Text", title_column="Title", rating_column="Rating", max_length=128, epochs=1,
-        batch_size=16, learning_rate=5e-5, output_dir=str(tmp_path / "minilm-sentiment"),
+        batch_size=16, output_dir=str(tmp_path / "minilm-sentiment"),
     )
     result = train(config, sample)
     test = result.metrics["test"]
     assert result.run_config["data"]["train_rows_used"] >= 1450  # a few rows have no text and no title
-    # The issue's bar for this short CPU run. Measured 2026-11-26: fine-tuned 0.343, majority 0.288,
-    # TF-IDF + LR 0.624 -- the short fine-tune is still far below the baseline (issue 4 stays open).
-    assert test["finetuned"]["macro_f1"] > test["majority"]["macro_f1"], json.dumps(
+    # The issue's bar is "beats the majority class"; a clear margin keeps a broken fine-tune (or
+    # predictions scored against the wrong rows) from passing. Beating TF-IDF + LR is checked by
+    # bench/quality_bench.py on a longer run (BENCHMARKS.md).
+    assert test["finetuned"]["macro_f1"] > test["majority"]["macro_f1"] + 0.15, json.dumps(
         {k: v["macro_f1"] for k, v in test.items()}
     )
