@@ -67,6 +67,8 @@ def _run_train(args: argparse.Namespace) -> None:
     )
     rows = read_csv_rows(args.data, required_columns(config))
     result = train(config, rows, show_progress=sys.stderr.isatty())
+    if not result.run_config:
+        return  # an extra rank of a torchrun launch: rank 0 wrote the artifact and reports it
     summary = {name: round(m["macro_f1"], 4) for name, m in result.metrics["test"].items()}
     print(f"artifact: {result.artifact_dir}")
     print(f"test macro-F1 ({result.metrics['test_size']} rows): {json.dumps(summary)}")

@@ -12,6 +12,7 @@ failed or cancelled run never leaves a half-written artifact):
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import time
@@ -118,11 +119,22 @@ def _apply_lora(model: Any, config: TrainConfig) -> Any:
     return get_peft_model(model, lora)
 
 
+def _is_main_process() -> bool:
+    """True except on the extra ranks of a torchrun / accelerate launch (they set RANK)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def _prepare_output(output_dir: Path) -> Path:
-    """Refuse to overwrite a finished artifact; return a fresh ``<dir>.partial`` to write into."""
+    """Refuse to overwrite a finished artifact; return a fresh ``<dir>.partial`` to write into.
+
+    Under a multi-process launch only rank 0 touches the disk; the Trainer saves checkpoints from
+    rank 0 alone, and the other ranks only read the best one back.
+    """
+    partial = output_dir.with_name(output_dir.name + ".partial")
+    if not _is_main_process():
+        return partial
     if output_dir.exists() and (not output_dir.is_dir() or any(output_dir.iterdir())):
         raise FileExistsError(f"{output_dir} already exists and is not empty; each run needs its own directory.")
-    partial = output_dir.with_name(output_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     return partial
@@ -244,6 +256,9 @@ def train(
             "log_history": trainer.state.log_history,
         }
 
+        if not trainer.is_world_process_zero():
+            return TrainResult(output_dir, metrics, {})  # rank 0 writes the one artifact
+
         final_model = trainer.model.merge_and_unload() if config.lora else trainer.model
         final_model.save_pretrained(partial / "model", safe_serialization=True)
         tokenizer.save_pretrained(partial / "model")
@@ -276,7 +291,8 @@ def train(
             output_dir.rmdir()  # checked empty above
         partial.rename(output_dir)
     except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
+        if _is_main_process():
+            shutil.rmtree(partial, ignore_errors=True)
         raise
     return TrainResult(output_dir, metrics, run_config)
 

@@ -1,5 +1,9 @@
 import csv
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +59,27 @@ def test_cli_score_refuses_a_folder_that_is_not_an_artifact(tmp_path, capsys):
     code = main(["score", "--model", str(tmp_path), "--data", str(data), "--text-column", "body",
                  "--out", str(tmp_path / "o.csv")])
     assert code == 2 and "not a trained artifact" in capsys.readouterr().err
+
+
+def test_torchrun_with_two_processes_writes_one_artifact(tmp_path, tiny_base_model):
+    """Multi-process training goes through torchrun (gloo on CPU here, NCCL on GPUs): every rank
+    trains and evaluates, rank 0 alone writes the artifact, and the test metrics cover each test
+    row once."""
+    data = _write_csv(tmp_path / "reviews.csv", make_reviews(150, seed=5))
+    out = tmp_path / "ddp-model"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("torchrun")), "--nproc_per_node", "2", "--master_port", "29531",
+         "-m", "ml", "train", "--data", str(data), "--text-column", "body", "--rating-column", "rating",
+         "--out", str(out), "--base-model", str(tiny_base_model), "--epochs", "1", "--max-length", "32",
+         "--batch-size", "8"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert completed.stdout.count("artifact: ") == 1  # rank 1 reports nothing
+    metrics = json.loads((out / "metrics.json").read_text())
+    config = json.loads((out / "config.json").read_text())
+    assert sum(row["support"] for row in metrics["test"]["finetuned"]["per_class"].values()) == metrics["test_size"]
+    assert metrics["test_size"] == config["data"]["test_rows"]
+    assert (out / "model" / "model.safetensors").is_file()
+    assert not out.with_name(out.name + ".partial").exists()
