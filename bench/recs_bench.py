@@ -5,14 +5,18 @@ Compared in the same run, all with the same rules (active only, not already boug
 repeatable): popularity, implicit ALS, and ours, the two-tower model. Its two knobs (weight of the
 history-text view in the member tower, popularity prior) are chosen on *other* customers'
 held-out invoices (--val-members), never on the evaluated ones; every combination is printed.
-Optional: a contrastive fine-tune (--finetune-seconds; replaces ours only if it scores higher)
-and the cross-encoder reranker experiment on a sample (--cross-members). members/s = evaluated
-customers / (history encoding + retrieval + rerank) for the chosen configuration.
+Optional: a contrastive fine-tune on the train split's (history -> next item) pairs, with the
+settings the `recs.fine_tune` Celery task uses (--finetune-seconds; its encoder goes through the
+same knob choice and replaces ours only if it scores higher), and the cross-encoder reranker
+experiment on a sample (--cross-members). members/s = evaluated customers / (history encoding +
+retrieval + rerank) for the chosen configuration.
 
     .venv/bin/python bench/recs_bench.py --cross-members 100 --cross-seconds 60
+    OMP_NUM_THREADS=1 .venv/bin/python bench/recs_bench.py --threads 1 --cross-members 0 \
+        --finetune-seconds 900 --max-pairs 12800
 
 Last line: RESULT ours_recall10=… popularity_recall10=… als_recall10=… ours_ndcg10=…
-popularity_ndcg10=… als_ndcg10=… members_per_s=…
+popularity_ndcg10=… als_ndcg10=… members_per_s=… [base_ndcg10=… finetuned_ndcg10=… finetune_steps=…]
 """
 
 from __future__ import annotations
@@ -52,7 +56,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     parser.add_argument("--finetune-seconds", type=float, default=0.0, help="fine-tune time budget (0 skips)")
-    parser.add_argument("--max-pairs", type=int, default=20000, help="training pairs sampled")
+    parser.add_argument("--max-pairs", type=int, default=20000,
+                        help="training pairs sampled (one epoch = max-pairs / 32 steps; the learning rate decays to 0 over it)")
+    parser.add_argument("--finetune-fp32", action="store_true", help="fine-tune without bf16 autocast")
     parser.add_argument("--cross-members", type=int, default=200, help="members for the cross-encoder experiment (0 skips)")
     parser.add_argument("--cross-seconds", type=float, default=90.0)
     parser.add_argument("--eval-members", type=int, default=1000, help="evaluated customers sampled (0 = all)")
@@ -67,17 +73,16 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from ml.recs.baselines import AlsUnavailable, als_recommend, popularity_recommend, purchase_counts
     from ml.recs.data import (
-        history_text,
         item_text,
         member_histories,
-        next_item_pairs,
+        next_item_text_pairs,
         repeatable_items,
         split_last_order,
     )
     from ml.recs.finetune import RecsTrainConfig, fine_tune
-    from ml.recs.metrics import ranking_report
+    from ml.recs.metrics import ndcg_at_k, paired_bootstrap, ranking_report
     from ml.recs.rerank import RerankRules
-    from ml.recs.retrieval import MAX_HISTORY_TITLES, RECS_MAX_LENGTH, Recommender, mix_member_vectors
+    from ml.recs.retrieval import RECS_MAX_LENGTH, Recommender, mix_member_vectors
     from ml.scoring import Encoder
 
     started = time.monotonic()
@@ -102,10 +107,11 @@ def main() -> None:
 
     results = {"popularity": report("popularity", popularity_recommend(counts, eval_histories, items=items,
                                                                            repeatable=repeatable, k=K))}
+    als_ranked = None
     try:
         t = time.monotonic()
-        results["als"] = report("als (implicit)", als_recommend(split.train, eval_histories, items=items,
-                                                                repeatable=repeatable, k=K))
+        als_ranked = als_recommend(split.train, eval_histories, items=items, repeatable=repeatable, k=K)
+        results["als"] = report("als (implicit)", als_ranked)
         print(f"    als fit+recommend {time.monotonic() - t:.0f}s", flush=True)
     except AlsUnavailable as exc:
         print(f"  als unavailable: {exc}", flush=True)
@@ -137,43 +143,62 @@ def main() -> None:
             member_vectors = mix_member_vectors(*vectors[name], tw)
             t = time.monotonic()
             recs = recommender.recommend({m: histories[m] for m in members}, member_vectors=member_vectors)
-            return ranking_report({m: [r.item for r in rs] for m, rs in recs.items()}, members,
-                                  catalogue_size=len(items), k=K), time.monotonic() - t
+            ranked = {m: [r.item for r in rs] for m, rs in recs.items()}
+            return ranking_report(ranked, members, catalogue_size=len(items), k=K), time.monotonic() - t, ranked
 
         val_scores = {combo: run("val", validation, *combo)[0].ndcg for combo in grid}
         chosen = max(grid, key=lambda combo: (val_scores[combo], -combo[0]))
         eval_reports = {}
         for combo in grid:
-            eval_reports[combo], spent = run("eval", held, *combo)
+            eval_reports[combo], spent, ranked = run("eval", held, *combo)
             if combo == chosen:
                 rate = len(held) / ((seconds["eval"][0] if combo[0] else 0.0) + seconds["eval"][1] + spent)
+                chosen_ranked = ranked
             print(f"    text_weight={combo[0]} prior={combo[1]}: val ndcg10 {val_scores[combo]:.4f}  "
                   f"eval {eval_reports[combo].to_dict()}", flush=True)
         report_line = eval_reports[chosen]
         print(f"  {label} (chosen on validation: text_weight={chosen[0]} prior={chosen[1]}) {report_line.to_dict()}; "
               f"{rate:.1f} members/s (history text encoding {seconds['eval'][0]:.0f}s for {len(held)})", flush=True)
         recommender.text_weight, recommender.bias = chosen[0], (chosen[1] * recommender.popularity if chosen[1] else None)
-        return recommender, report_line, rate, chosen
+        return recommender, report_line, rate, chosen, chosen_ranked
+
+    def per_member_ndcg(ranked):
+        return [ndcg_at_k(ranked.get(m, ()), held[m], K) for m in held]
+
+    def compare(name, ranked, other_name, other_ranked):
+        """Paired difference in NDCG@10 on the same evaluated members, with a bootstrap interval."""
+        mean, low, high = paired_bootstrap(per_member_ndcg(ranked), per_member_ndcg(other_ranked))
+        print(f"  ndcg10 {name} - {other_name}: {mean:+.4f} (95% paired bootstrap interval {low:+.4f} .. {high:+.4f}, "
+              f"{len(held)} members)", flush=True)
 
     base = Encoder(None, max_length=RECS_MAX_LENGTH)
-    recommender, results["ours"], members_per_s, _ = two_tower(base, "two-tower, packaged base encoder")
+    recommender, results["ours"], members_per_s, _, ours_ranked = two_tower(base, "two-tower, packaged base encoder")
 
     if args.finetune_seconds:
-        titles = {item.key: item.title for item in items}
-        texts = {item.key: item_text(item) for item in items}
-        raw = next_item_pairs(split.train, max_history=MAX_HISTORY_TITLES)
+        pairs, item_keys = next_item_text_pairs(split.train, items)  # as members/services/recommendations_training.py
         with tempfile.TemporaryDirectory() as tmp:
-            config = RecsTrainConfig(output_dir=tmp, epochs=1.0, batch_size=32, max_length=RECS_MAX_LENGTH,
+            config = RecsTrainConfig(output_dir=tmp, epochs=1.0, batch_size=32, history_max_length=RECS_MAX_LENGTH,
+                                     item_max_length=RECS_MAX_LENGTH, bf16=not args.finetune_fp32,
                                      max_pairs=args.max_pairs, max_seconds=args.finetune_seconds)
-            trained = fine_tune([(history_text([titles[k] for k in h]), texts[i]) for h, i in raw], config,
-                                item_keys=[i for _, i in raw])
-            print(f"  fine-tune: {trained.steps} steps of 32 from {len(raw)} pairs in {trained.seconds:.0f}s, "
-                  f"loss {trained.first_loss:.3f} -> {trained.last_loss:.3f}", flush=True)
+            trained = fine_tune(pairs, config, item_keys=item_keys)
+            print(f"  fine-tune ({trained.precision}, {torch.get_num_threads()} thread(s)): {trained.steps} steps of "
+                  f"{config.batch_size} ({trained.steps * config.batch_size} pairs seen of {trained.pairs} sampled from "
+                  f"{len(pairs)}) in {trained.seconds:.0f}s = {trained.seconds / trained.steps:.2f} s/step, "
+                  f"history padding {trained.history_padding:.1%}, "
+                  f"loss {trained.first_loss:.3f} -> {trained.last_loss:.3f} (first step -> mean of last 10)", flush=True)
             tuned = Encoder(str(trained.model_dir), max_length=RECS_MAX_LENGTH)
-            _, results["tuned"], _, _ = two_tower(tuned, "two-tower, fine-tuned encoder")
+            tuned_recommender, results["tuned"], tuned_rate, _, tuned_ranked = two_tower(tuned, "two-tower, fine-tuned encoder")
+            results["base"] = results["ours"]
+            compare("fine-tuned", tuned_ranked, "base", ours_ranked)
             if results["tuned"].ndcg > results["ours"].ndcg:
                 print("  the fine-tuned encoder beats the base one: it is ours", flush=True)
-                results["ours"] = results["tuned"]
+                results["ours"], recommender, members_per_s = results["tuned"], tuned_recommender, tuned_rate
+                ours_ranked = tuned_ranked
+            else:
+                print(f"  the fine-tuned encoder does not beat the base one (ndcg10 {results['tuned'].ndcg:.4f} vs "
+                      f"{results['base'].ndcg:.4f}): the base encoder stays ours", flush=True)
+    if als_ranked is not None:
+        compare("ours", ours_ranked, "als", als_ranked)
     if args.cross_members:
         texts = {item.key: item_text(item) for item in items}
         cross_experiment(args, recommender, split, histories, held, items, None, texts)
@@ -187,7 +212,8 @@ def main() -> None:
         f"ours_ndcg10={r['ours'].ndcg:.4f}", f"popularity_ndcg10={r['popularity'].ndcg:.4f}",
         f"als_ndcg10={als.ndcg:.4f}" if als else "als_ndcg10=unavailable",
         f"members_per_s={members_per_s:.1f}",
-    ]))
+    ] + ([f"base_ndcg10={r['base'].ndcg:.4f}", f"finetuned_ndcg10={r['tuned'].ndcg:.4f}",
+          f"finetune_steps={trained.steps}"] if "tuned" in r else [])))
 
 
 def cross_experiment(args, recommender, split, histories, held, items, titles, texts) -> None:

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from members.models import Member, MemberEmbedding, MemberStatus, ProductEmbedding, Recommendation
-from members.services.recommendations_data import recs_model_current, shop_rows_load
+from members.services.recommendations_data import BASE_VERSION, recs_model_current, shop_rows_load
 from ml.recs.baselines import purchase_counts
 from ml.recs.data import MemberHistory, member_histories, repeatable_items
 from ml.recs.rerank import RerankRules
@@ -28,10 +28,15 @@ logger = logging.getLogger(__name__)
 GENERATE_BATCH = 500  # members encoded and written per transaction
 RECOMMENDATIONS_PER_MEMBER = 10
 # The two knobs of ml.recs.retrieval.Recommender, as chosen on validation customers by
-# bench/recs_bench.py on Online Retail II (BENCHMARKS.md): the pooled history-item view alone beat
-# the history-text view, and a strong popularity prior helped every variant.
+# bench/recs_bench.py on Online Retail II (BENCHMARKS.md), per encoder. The packaged encoder: the
+# pooled history-item view alone beat the history-text view, and a strong popularity prior helped.
 POPULARITY_WEIGHT = 1.0
 TEXT_WEIGHT = 0.0
+# A contrastively fine-tuned version (recs.fine_tune) learned the history-text -> next-item match,
+# so its text view wins with a lighter prior; with the packaged encoder's knobs it scored below
+# the packaged encoder itself.
+FINETUNED_POPULARITY_WEIGHT = 0.3
+FINETUNED_TEXT_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -62,18 +67,25 @@ def _encoder(base_model: str | None):
 def recommendations_generate(
     *, member_ids: Sequence[int] | None = None, base_model: str | None = None, model_version: str | None = None,
     batch_size: int = GENERATE_BATCH, on_batch: Callable[[int, int], None] | None = None,
-    popularity_weight: float = POPULARITY_WEIGHT, text_weight: float = TEXT_WEIGHT,
+    popularity_weight: float | None = None, text_weight: float | None = None,
 ) -> GenerateReport:
     """Replace the recommendations (and embeddings) of the given members, or of every active member.
 
-    ``base_model``/``model_version`` default to recs_model_current(); the weights default to the
-    benchmarked ones (see ml.recs.retrieval.Recommender). Idempotent: the same data
-    and model give the same rows. ``on_batch(done, total)`` reports progress.
+    ``base_model``/``model_version`` default to recs_model_current(); the weights (see
+    ml.recs.retrieval.Recommender) default to the benchmarked ones for that encoder: the
+    FINETUNED_* pair for a fine-tuned version from recs_model_current(), the packaged encoder's
+    pair otherwise. Idempotent: the same data and model give the same rows. ``on_batch(done,
+    total)`` reports progress.
     """
     started = timezone.now()
     current_location, current_version = recs_model_current()
     location = base_model if base_model is not None else current_location
     version = model_version or (current_version if base_model is None else "custom")
+    fine_tuned = base_model is None and current_version != BASE_VERSION
+    if popularity_weight is None:
+        popularity_weight = FINETUNED_POPULARITY_WEIGHT if fine_tuned else POPULARITY_WEIGHT
+    if text_weight is None:
+        text_weight = FINETUNED_TEXT_WEIGHT if fine_tuned else TEXT_WEIGHT
     shop = shop_rows_load()
     repeatable = repeatable_items(shop.purchases)
     recommender = Recommender(

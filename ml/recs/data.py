@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 DESCRIPTION_CHARS = 200  # enough to name the product; the encoder truncates anyway
+# Newest titles in a history text, in fine-tuning and in the member tower's text view alike. Ten
+# Online Retail titles are ~67 MiniLM tokens (p99 82); twenty were ~128 and doubled a fine-tune step.
+HISTORY_TEXT_TITLES = 10
 POSITIVE_RATING = 4  # a review of 4 or 5 stars counts as "reviewed positively"
 
 
@@ -144,6 +147,18 @@ def next_item_pairs(
                 pairs.extend((history, item) for item in dict.fromkeys(items))
             seen.extend(items)
     return pairs
+
+
+def next_item_text_pairs(
+    purchases: Iterable[Purchase], items: Iterable[CatalogItem], *, history_titles: int = HISTORY_TEXT_TITLES
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The fine-tune's input: (history text of the newest ``history_titles`` titles, item text) for
+    each next_item_pairs pair, and each pair's item key (for the duplicate mask). Every purchased
+    key must be in ``items``."""
+    catalogue = {item.key: item for item in items}
+    raw = next_item_pairs(purchases, max_history=history_titles)
+    pairs = [(history_text([catalogue[k].title for k in history]), item_text(catalogue[item])) for history, item in raw]
+    return pairs, [item for _, item in raw]
 
 
 def repeatable_items(purchases: Iterable[Purchase], *, min_buyers: int = 3, min_repeat_share: float = 0.25) -> set[str]:

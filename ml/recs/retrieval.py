@@ -15,13 +15,14 @@ from typing import Protocol
 
 import numpy as np
 
-from ml.recs.data import CatalogItem, MemberHistory, history_text, item_text
+from ml.recs.data import HISTORY_TEXT_TITLES, CatalogItem, MemberHistory, history_text, item_text
 from ml.recs.rerank import DEFAULT_RULES, RerankRules, rerank
 
 MEMBER_BATCH = 512  # members scored per matrix product
-MAX_HISTORY_TITLES = 20  # titles in a history text; the encoder truncates beyond its max length anyway
+MAX_HISTORY_TITLES = 20  # history items pooled into the member vector and searched for a reason
 CANDIDATES = 100  # retrieved per member before the business rules pick the final k
-RECS_MAX_LENGTH = 128  # tokens per history/item text, in fine-tuning and encoding alike
+RECS_MAX_LENGTH = 128  # token cap per history/item text, in fine-tuning and encoding alike (rarely binds:
+# histories hold HISTORY_TEXT_TITLES titles, and batches pad only to their longest text)
 RECENCY_DECAY = 0.9  # weight of the i-th most recent history item in the pooled member vector: 0.9**i
 
 
@@ -117,8 +118,8 @@ class Recommender:
     def member_texts(self, histories: Sequence[MemberHistory]) -> list[str]:
         title = lambda key: self.items[self.index[key]].title
         return [
-            history_text([title(k) for k in h.bought if k in self.index][:MAX_HISTORY_TITLES],
-                         [title(k) for k in h.liked if k in self.index][:MAX_HISTORY_TITLES])
+            history_text([title(k) for k in h.bought if k in self.index][:HISTORY_TEXT_TITLES],
+                         [title(k) for k in h.liked if k in self.index][:HISTORY_TEXT_TITLES])
             for h in histories
         ]
 

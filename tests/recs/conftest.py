@@ -9,10 +9,21 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+import torch
 
-from tests.ml.conftest import _modest_threads, tiny_base_model  # noqa: F401  (fixtures reused)
+from tests.ml.conftest import tiny_base_model  # noqa: F401  (fixture reused)
 
 DIMENSION = 64
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _modest_threads():
+    # Overrides tests/ml's two threads: the tiny model gains nothing from a second thread, and on
+    # the shared box the other core is usually someone else's fine-tune.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 class BagOfWordsEncoder:

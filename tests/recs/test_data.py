@@ -8,6 +8,7 @@ from ml.recs.data import (
     item_text,
     member_histories,
     next_item_pairs,
+    next_item_text_pairs,
     repeatable_items,
     split_last_order,
 )
@@ -53,3 +54,10 @@ def test_texts_name_the_item_and_the_history():
     item = CatalogItem("1", "Linen shirt", category="Tops", brand="Northwind", description="Relaxed fit")
     assert item_text(item) == "Linen shirt. category: Tops. brand: Northwind. Relaxed fit"
     assert history_text(["Linen shirt"], ["Wool hat"]) == "bought: Linen shirt. liked: Wool hat"
+
+
+def test_fine_tune_pairs_name_only_the_newest_titles_and_keep_the_item_key():
+    items = [CatalogItem("tea", "Green tea"), CatalogItem("mug", "Mug"), CatalogItem("pot", "Teapot", category="Kitchen")]
+    pairs, keys = next_item_text_pairs(PURCHASES, items, history_titles=1)
+    assert pairs == [("bought: Mug", "Green tea"), ("bought: Green tea", "Teapot. category: Kitchen")]
+    assert keys == ["tea", "pot"]

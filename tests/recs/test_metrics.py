@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from ml.recs.metrics import catalogue_coverage, ndcg_at_k, ranking_report, recall_at_k
+from ml.recs.metrics import catalogue_coverage, ndcg_at_k, paired_bootstrap, ranking_report, recall_at_k
 
 
 def test_ndcg_matches_the_hand_computed_value():
@@ -39,3 +39,10 @@ def test_report_averages_over_held_out_members_and_scores_missing_ones_zero():
     assert report.recall == pytest.approx(1 / 3)
     assert report.ndcg == pytest.approx(1 / 3)
     assert report.coverage == pytest.approx(3 / 4)
+
+
+def test_a_paired_bootstrap_interval_excludes_zero_only_for_a_consistent_gain():
+    mean, low, high = paired_bootstrap([0.5] * 50 + [0.4] * 50, [0.3] * 100)
+    assert mean == pytest.approx(0.15) and 0 < low <= mean <= high
+    mean, low, high = paired_bootstrap([1.0, 0.0] * 50, [0.0, 1.0] * 50)
+    assert mean == 0.0 and low < 0 < high

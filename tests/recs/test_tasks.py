@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from members.models import Recommendation
 from members.recs_tasks import recs_fine_tune, recs_generate
+from members.services import recommendations as service
 from members.services.recommendations_data import recs_model_current
 from tests.factories import MemberFactory, OrderFactory, OrderItemFactory
 from tests.recs.shop import shop_create
@@ -54,3 +55,20 @@ def test_fine_tune_task_skips_a_shop_without_repeat_orders(recs_settings):
     result = recs_fine_tune.delay().get()
     assert result["status"] == "skipped" and "pairs" in result["reason"]
     assert recs_model_current()[1] == "base"
+
+
+def test_a_fine_tuned_version_generates_with_the_weights_benchmarked_for_it(recs_settings, monkeypatch):
+    shop = shop_create()
+    _repeat_customers(shop)
+    used = []
+
+    class WatchedRecommender(service.Recommender):
+        def __init__(self, *args, **kwargs):
+            used.append((kwargs["text_weight"], kwargs["popularity_weight"]))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(service, "Recommender", WatchedRecommender)
+    recs_generate.delay().get()
+    recs_fine_tune.delay(epochs=1.0).get()  # trains, then regenerates with the new version
+    assert used == [(service.TEXT_WEIGHT, service.POPULARITY_WEIGHT),
+                    (service.FINETUNED_TEXT_WEIGHT, service.FINETUNED_POPULARITY_WEIGHT)]
