@@ -8,10 +8,20 @@ towards a minority of heavy buyers; 8 % returned, 3 % cancelled; one product, no
 category shares stay empty; --reviews reviews with ratings), unless a dataset of that size is
 already there. Then:
 1. trains the churn and forecast models (features as of T-180 and T-90 + backtests; timed apart);
-2. times the refresh for T: features, tier evaluation (if the service exists), churn scoring with
-   reasons, forecast scoring with tier flags -- refresh_s is their sum;
-3. on a 10,000-member sample, times member_features_compute(member_ids=sample) against a loop that
+2. creates two rule segments (AND/OR groups; one reads churn risk and tiers) unless they exist;
+3. times the refresh for T exactly as the nightly chain runs it (members.services.member_refresh:
+   STEPS in order, each step from a fresh RefreshContext as the Celery chain's tasks do):
+   features (+ text embeddings), segments (learned: k-means, k by silhouette on a sample unless
+   MEMBER_SEGMENTS_K is set; assignment and history; rule segments sized and snapshotted), tiers
+   (evaluation + will-downgrade warnings), churn scoring with reasons, forecast scoring with tier
+   flags -- refresh_s is their sum; the models trained in step 1 are for T, so no step retrains;
+4. times each rule segment's size (segment_rule_count, what the segments page and API ask) on the
+   snapshot of T, after the refresh (not part of refresh_s: the segments step sized them);
+5. on a 10,000-member sample, times member_features_compute(member_ids=sample) against a loop that
    computes the same core features with the ORM, one member at a time (4 queries + 1 upsert each).
+Before step 3 the date's per-day rows of an earlier run are deleted (day_clear), so a rerun writes
+a new day; --reuse-models skips step 1 when models for T are active. Load averages (os.getloadavg)
+are printed next to each timing. MEMBERS_BENCH_DB names another database for a small trial run.
 The last line is `RESULT members=... refresh_s=... set_based_vs_loop_ratio=...`.
 """
 
@@ -28,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = "memberhub_membersbench"
+DB_NAME = os.environ.get("MEMBERS_BENCH_DB", "memberhub_membersbench")
 AS_OF = date(2026, 6, 30)
 
 
@@ -88,7 +98,9 @@ def generate(members: int, orders: int, reviews: int) -> None:
         )  # fmt: skip
     with connection.cursor() as c:
         c.execute("ANALYZE")
-    print(f"data: {members} members, {orders} orders, {reviews} reviews generated in {time.monotonic() - started:.0f} s")
+    print(
+        f"data: {members} members, {orders} orders, {reviews} reviews generated in {time.monotonic() - started:.0f} s"
+    )
 
 
 def orm_loop_features(member_ids: list[int], as_of: date) -> None:
@@ -134,8 +146,50 @@ def timed(label: str, fn, timings: dict) -> object:
     started = time.monotonic()
     out = fn()
     timings[label] = time.monotonic() - started
-    print(f"  {label}: {timings[label]:.1f} s ({out})", flush=True)
+    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"  {label}: {timings[label]:.1f} s ({out}) [load {load}]", flush=True)
     return out
+
+
+def day_clear(as_of: date) -> str:
+    """Delete the per-day rows of `as_of` (features, scores, forecasts, segment snapshots and
+    history) so a rerun measures a new night's inserts, not updates of the same rows. Tier
+    proposals and learned segments stay, as they would from one night to the next."""
+    from django.db import connection
+
+    from members.models import ChurnScore, MemberFeatures, SegmentMembership, SegmentSnapshot, SpendForecast
+
+    counts = []
+    with connection.cursor() as c:
+        for model in (ChurnScore, SpendForecast, SegmentSnapshot, SegmentMembership, MemberFeatures):
+            c.execute(f"DELETE FROM {model._meta.db_table} WHERE as_of = %s", [as_of])
+            counts.append(f"{c.rowcount} {model.__name__}")
+    return ", ".join(counts)
+
+
+def rule_segments_ensure() -> list:
+    """The bench's rule segments (created through the service, so validated like a user's)."""
+    from members.models import Segment, Tier
+    from members.services.segments_rules import segment_rule_save
+
+    lower_tiers = list(Tier.objects.order_by("rank").values_list("code", flat=True)[:2])
+    definitions = {
+        "Bench: lapsed big spenders": {"match": "all", "groups": [
+            {"match": "all", "conditions": [{"field": "monetary_365", "op": "gte", "value": 300},
+                                            {"field": "recency_days", "op": "gte", "value": 60}]},
+        ]},
+        "Bench: at risk or unhappy": {"match": "any", "groups": [
+            {"match": "all", "conditions": [{"field": "churn_risk", "op": "gte", "value": 0.6},
+                                            {"field": "tier", "op": "in", "value": lower_tiers}]},
+            {"match": "any", "conditions": [{"field": "negative_review_share", "op": "gte", "value": 0.5},
+                                            {"field": "return_cancel_rate", "op": "gte", "value": 0.3}]},
+        ]},
+    }  # fmt: skip
+    segments = []
+    for name, definition in definitions.items():
+        segment = Segment.objects.filter(kind=Segment.Kind.RULE, active=True, name=name).first()
+        segments.append(segment or segment_rule_save(definition=definition, name=name))
+    return segments
 
 
 def main() -> None:
@@ -143,8 +197,13 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--orders", type=int, default=5_000_000)
     parser.add_argument("--reviews", type=int, default=300_000)
-    parser.add_argument("--sample", type=int, default=10_000, help="members in the set-based vs loop comparison")
+    parser.add_argument(
+        "--sample", type=int, default=10_000, help="members in the set-based vs loop comparison"
+    )
+    parser.add_argument("--reuse-models", action="store_true",
+                        help="skip training when churn and forecast models for T are already active (a rerun)")  # fmt: skip
     args = parser.parse_args()
+    bench_started = time.monotonic()
 
     database_ensure()
     os.environ["DATABASE_URL"] = f"{PG}/{DB_NAME}"
@@ -158,47 +217,75 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from members.models import Member, MemberFeatures
-    from members.services.churn import churn_score, churn_train, training_windows
+    from members.models import Member, MemberFeatures, MemberModelKind, MemberModelVersion
+    from members.services.churn import churn_train, training_windows
     from members.services.member_features import member_features_compute
-    from members.services.member_refresh import RefreshContext, refresh_tiers
-    from members.services.spend_forecast import spend_forecast_score, spend_forecast_train
+    from members.services.member_refresh import STEP_FUNCTIONS, STEPS, RefreshContext
+    from members.services.segments_rules import segment_rule_count, segment_rule_describe
+    from members.services.spend_forecast import spend_forecast_train
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as c:
         c.execute("SELECT version()")
         print(f"members bench: {args.members} members, {args.orders} orders, as of {AS_OF}; {c.fetchone()[0][:16]}; "
-              f"{os.cpu_count()} CPUs")  # fmt: skip
+              f"{os.cpu_count()} CPUs; load {' '.join(f'{v:.2f}' for v in os.getloadavg())}")  # fmt: skip
     generate(args.members, args.orders, args.reviews)
 
-    print("training (not part of refresh_s):")
-    train = {}
-    holder = {}
-    timed("training windows (features as of T-180 and T-90, labels)",
-          lambda: len(holder.setdefault("w", training_windows(as_of=AS_OF)).train_rows), train)  # fmt: skip
-    windows = holder.pop("w")
-    timed("churn train + backtest", lambda: churn_train(as_of=AS_OF, windows=windows).metrics["backtest"]["model"]["roc_auc"],
-          train)  # fmt: skip
-    timed("forecast train + backtest", lambda: spend_forecast_train(as_of=AS_OF, windows=windows).version, train)
+    trained = all(MemberModelVersion.objects.filter(kind=kind, active=True, as_of=AS_OF).exists()
+                  for kind in (MemberModelKind.CHURN, MemberModelKind.FORECAST))  # fmt: skip
+    if args.reuse_models and trained:
+        print(f"training: skipped (--reuse-models: churn and forecast models for {AS_OF} are active)")
+    else:
+        print("training (not part of refresh_s):")
+        train = {}
+        holder = {}
+        timed("training windows (features as of T-180 and T-90, labels)",
+              lambda: len(holder.setdefault("w", training_windows(as_of=AS_OF)).train_rows), train)  # fmt: skip
+        windows = holder.pop("w")
+        timed("churn train + backtest",
+              lambda: churn_train(as_of=AS_OF, windows=windows).metrics["backtest"]["model"]["roc_auc"], train)  # fmt: skip
+        timed(
+            "forecast train + backtest",
+            lambda: spend_forecast_train(as_of=AS_OF, windows=windows).version,
+            train,
+        )
+        del windows  # two windows of 1,000,000 row dicts: not kept through the refresh
 
-    print("refresh:")
+    for kind in (MemberModelKind.CHURN, MemberModelKind.FORECAST):  # else the refresh would retrain
+        assert MemberModelVersion.objects.filter(kind=kind, active=True, as_of=AS_OF).exists(), kind
+    rule_segments = rule_segments_ensure()
+    cleared = day_clear(AS_OF)
+    print(
+        f"cleared the {AS_OF} rows of an earlier run, so the refresh writes a new day ({cleared}; not timed)"
+    )
+
+    print(f"refresh (the nightly chain's steps: {', '.join(STEPS)}):")
     steps = {}
-    timed("features", lambda: member_features_compute(as_of=AS_OF), steps)
-    timed("tier evaluation", lambda: refresh_tiers(RefreshContext(as_of=AS_OF)).summary, steps)
-    timed("churn scoring (with reasons)", lambda: churn_score(as_of=AS_OF), steps)
-    timed("forecast scoring (with tier flags)", lambda: spend_forecast_score(as_of=AS_OF), steps)
+    for name in STEPS:
+        timed(name, lambda name=name: STEP_FUNCTIONS[name](RefreshContext(as_of=AS_OF)).summary, steps)
     refresh_s = sum(steps.values())
-    print(f"  refresh total: {refresh_s:.1f} s (segments: no service yet, not timed)")
+    print(f"  refresh total: {refresh_s:.1f} s")
+
+    print(f"rule segment sizes on the {AS_OF} snapshot (segment_rule_count; not part of refresh_s):")
+    sizes = {}
+    for segment in rule_segments:
+        timed(f"{segment.name}: {segment_rule_describe(segment.rule)}",
+              lambda segment=segment: segment_rule_count(definition=segment.rule, as_of=AS_OF), sizes)  # fmt: skip
 
     sample = list(Member.objects.order_by("?").values_list("pk", flat=True)[: args.sample])
     day = AS_OF - timedelta(days=1)  # a date with no snapshot yet, so both sides insert
     print(f"set-based vs ORM loop on {len(sample)} members:")
     cmp = {}
-    timed("set-based (one INSERT ... SELECT)", lambda: member_features_compute(as_of=day, member_ids=sample), cmp)
+    timed(
+        "set-based (one INSERT ... SELECT)",
+        lambda: member_features_compute(as_of=day, member_ids=sample),
+        cmp,
+    )
     MemberFeatures.objects.filter(as_of=day).delete()
     timed("ORM loop (per member)", lambda: orm_loop_features(sample, day), cmp)
     MemberFeatures.objects.filter(as_of=day).delete()
     ratio = cmp["ORM loop (per member)"] / cmp["set-based (one INSERT ... SELECT)"]
+    print(f"bench wall time: {time.monotonic() - bench_started:.0f} s (generation included when it ran)")
     print(f"RESULT members={args.members} refresh_s={refresh_s:.1f} set_based_vs_loop_ratio={ratio:.1f}")
 
 

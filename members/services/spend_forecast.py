@@ -35,25 +35,36 @@ FORECAST_COLUMNS = ("member_id", "as_of", "expected_spend", "spend_low", "spend_
                     "scored_at", "likely_to_reach_next_tier", "at_risk_of_downgrade")  # fmt: skip
 DEFAULT_WINDOW_DAYS = 365
 
+# Set-based and proportional to what changes: each member's in-window spend is aggregated once from
+# the orders (a hash join, not a probe per member), the next tier up comes from lead() over the
+# ladder, and only rows whose flags differ from what the upsert wrote are rewritten.
 _FLAGS_SQL = """
-WITH w AS (
-    SELECT f.member_id, t.min_spend AS current_min,
-        (SELECT n.min_spend FROM members_tier n WHERE n.rank > t.rank ORDER BY n.rank LIMIT 1) AS next_min,
-        coalesce(sum(o.total), 0) AS window_spend,
-        coalesce(sum(o.total) FILTER (WHERE o.placed_at >= %(kept_from)s), 0) AS kept_spend
+WITH spend AS (
+    SELECT o.member_id, sum(o.total) AS window_spend,
+        sum(o.total) FILTER (WHERE o.placed_at >= %(kept_from)s) AS kept_spend
+    FROM members_order o
+    WHERE o.status = ANY(%(revenue)s) AND o.placed_at >= %(window_from)s AND o.placed_at < %(cutoff)s
+      AND (%(member_ids)s::bigint[] IS NULL OR o.member_id = ANY(%(member_ids)s::bigint[]))
+    GROUP BY o.member_id
+),
+ladder AS (
+    SELECT id, min_spend AS current_min, lead(min_spend) OVER (ORDER BY rank) AS next_min FROM members_tier
+),
+flags AS (
+    SELECT f.id,
+        (t.next_min IS NOT NULL AND coalesce(s.window_spend, 0) + f.expected_spend >= t.next_min) AS likely,
+        (t.current_min > 0 AND coalesce(s.kept_spend, 0) + f.expected_spend < t.current_min) AS at_risk
     FROM members_spendforecast f
     JOIN members_member m ON m.id = f.member_id
-    JOIN members_tier t ON t.id = m.tier_id
-    LEFT JOIN members_order o ON o.member_id = f.member_id AND o.status = ANY(%(revenue)s)
-         AND o.placed_at >= %(window_from)s AND o.placed_at < %(cutoff)s
+    JOIN ladder t ON t.id = m.tier_id
+    LEFT JOIN spend s ON s.member_id = f.member_id
     WHERE f.as_of = %(as_of)s AND (%(member_ids)s::bigint[] IS NULL OR f.member_id = ANY(%(member_ids)s::bigint[]))
-    GROUP BY f.member_id, t.rank, t.min_spend
 )
 UPDATE members_spendforecast f
-SET likely_to_reach_next_tier = (w.next_min IS NOT NULL AND w.window_spend + f.expected_spend >= w.next_min),
-    at_risk_of_downgrade = (w.current_min > 0 AND w.kept_spend + f.expected_spend < w.current_min)
-FROM w
-WHERE f.member_id = w.member_id AND f.as_of = %(as_of)s
+SET likely_to_reach_next_tier = flags.likely, at_risk_of_downgrade = flags.at_risk
+FROM flags
+WHERE f.id = flags.id
+  AND (f.likely_to_reach_next_tier, f.at_risk_of_downgrade) IS DISTINCT FROM (flags.likely, flags.at_risk)
 """
 
 
@@ -86,7 +97,8 @@ def spend_forecast_train(*, as_of: date, windows: TrainingWindows | None = None,
 
 def spend_forecast_score(*, as_of: date, member_ids: list[int] | None = None) -> int:
     """Forecast members' 90-day spend as of `as_of` with the active model, upsert SpendForecast rows
-    and set their tier flags (one UPDATE). The features for `as_of` must exist. Returns rows written."""
+    and set their tier flags (spend_forecast_flags_set). The features for `as_of` must exist.
+    Returns rows written."""
     version = member_model_active(kind=MemberModelKind.FORECAST)
     model = ForecastModel.load(Path(version.artifact_path))
     rows = member_feature_rows(as_of=as_of, member_ids=member_ids)
@@ -100,12 +112,22 @@ def spend_forecast_score(*, as_of: date, member_ids: list[int] | None = None) ->
         rows=((row["member_id"], as_of, round(float(e), 2), round(float(lo), 2), round(float(hi), 2), version.pk,
                now, False, False) for row, e, lo, hi in zip(rows, expected, low, high, strict=True)),
     )  # fmt: skip
+    spend_forecast_flags_set(as_of=as_of, member_ids=member_ids)
+    return written
+
+
+def spend_forecast_flags_set(*, as_of: date, member_ids: list[int] | None = None) -> int:
+    """Set the tier flags of the forecasts of `as_of` (all, or `member_ids`) from their expected
+    spend, the members' current tiers and their orders (see the module docstring); one UPDATE,
+    after an ANALYZE when a whole day was just written. Returns the rows whose flags changed."""
     window = _qualifying_window_days()
     cutoff = features_cutoff(as_of=as_of)
     with transaction.atomic(), connection.cursor() as cursor:
+        if member_ids is None:  # a whole day was just written: plan the join on fresh statistics
+            cursor.execute(f"ANALYZE {SpendForecast._meta.db_table}")
         cursor.execute(_FLAGS_SQL, {
             "as_of": as_of, "cutoff": cutoff, "window_from": cutoff - timedelta(days=window),
             "kept_from": cutoff + timedelta(days=OUTCOME_DAYS) - timedelta(days=window),
             "revenue": [str(s) for s in REVENUE_STATUSES], "member_ids": member_ids,
         })  # fmt: skip
-    return written
+        return cursor.rowcount

@@ -14,12 +14,13 @@ Rules (docs/tiers.md explains them for staff):
   support is withdrawn, and a different target replaces it.
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
@@ -228,8 +229,7 @@ def _decide_batch(rows: list[dict], ctx: _Context, result: TierEvaluationResult)
             decision_note=f"Withdrawn by the evaluation of {ctx.as_of.isoformat()}.",
         )
     if refresh:
-        TierChange.objects.bulk_update(refresh, ["reason", "metrics", "as_of", "policy"])
-        result.proposals_refreshed += len(refresh)
+        result.proposals_refreshed += _proposals_refresh(refresh, ctx)
     if create:
         TierChange.objects.bulk_create(create)
     if apply_now:
@@ -240,6 +240,26 @@ def _decide_batch(rows: list[dict], ctx: _Context, result: TierEvaluationResult)
     if clear_grace:
         Member.objects.filter(pk__in=clear_grace).update(tier_below_threshold_since=None)
         result.grace_cleared += len(clear_grace)
+
+
+def _proposals_refresh(changes: list[TierChange], ctx: _Context) -> int:
+    """Rewrite the reason, figures, date and policy of open proposals that still stand, in one
+    UPDATE ... FROM unnest(arrays). Not bulk_update: it writes a CASE WHEN id = ... per row and
+    field, which Postgres walks for every row (at 1,000,000 members a re-run spent 2 minutes there)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TierChange._meta.db_table} c"
+            " SET reason = v.reason, metrics = v.metrics::jsonb, as_of = %s, policy_id = %s"
+            " FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, reason, metrics) WHERE c.id = v.id",
+            [
+                ctx.as_of,
+                ctx.policy.pk,
+                [c.pk for c in changes],
+                [c.reason for c in changes],
+                [json.dumps(c.metrics) for c in changes],
+            ],
+        )
+        return cursor.rowcount
 
 
 def _money(value) -> str:
