@@ -256,7 +256,7 @@ def train(
             "log_history": trainer.state.log_history,
         }
 
-        if not trainer.is_world_process_zero():
+        if not _is_main_process():
             return TrainResult(output_dir, metrics, {})  # rank 0 writes the one artifact
 
         final_model = trainer.model.merge_and_unload() if config.lora else trainer.model

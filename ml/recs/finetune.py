@@ -17,7 +17,6 @@ local base model), ``config.json`` (this config, verbatim) and ``metrics.json``.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import random
@@ -31,7 +30,7 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from ml.base_model import resolve_base_model
-from ml.device import pick_device
+from ml.device import bf16_autocast, pick_device
 from ml.scoring import mean_pool
 
 ProgressHook = Callable[[int, int, float], None]  # (step, total steps, loss)
@@ -128,23 +127,6 @@ def length_grouped_batches(lengths: Sequence[int], batch_size: int, rng: random.
         batches.extend(group[i : i + batch_size] for i in range(0, len(group), batch_size))
     rng.shuffle(batches)
     return batches
-
-
-def _cpu_has_bf16() -> bool:
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):  # a torch build without oneDNN
-        return False
-
-
-def bf16_autocast(device: torch.device, wanted: bool) -> tuple[contextlib.AbstractContextManager, str]:
-    """(context manager, "bf16" or "fp32"): bf16 autocast only where it is native, since
-    emulated bf16 is slower than fp32."""
-    if wanted and device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16), "bf16"
-    if wanted and device.type == "cpu" and _cpu_has_bf16():
-        return torch.autocast(device_type="cpu", dtype=torch.bfloat16), "bf16"
-    return contextlib.nullcontext(), "fp32"
 
 
 def fine_tune(

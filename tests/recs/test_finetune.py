@@ -6,11 +6,11 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
+from ml.device import bf16_autocast, cpu_has_bf16
 from ml.recs import finetune
 from ml.recs.finetune import (
     RecsTrainConfig,
     RecsTrainingCancelled,
-    bf16_autocast,
     contrastive_loss,
     false_negatives,
     fine_tune,
@@ -108,7 +108,7 @@ def test_length_grouping_cuts_the_padding_of_history_batches(tiny_base_model, tm
 
 def test_bf16_is_used_only_when_asked_for_and_native():
     assert bf16_autocast(torch.device("cpu"), False)[1] == "fp32"
-    assert bf16_autocast(torch.device("cpu"), True)[1] == ("bf16" if finetune._cpu_has_bf16() else "fp32")
+    assert bf16_autocast(torch.device("cpu"), True)[1] == ("bf16" if cpu_has_bf16() else "fp32")
 
 
 @pytest.mark.parametrize("bf16", [False, True])
