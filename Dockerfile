@@ -29,4 +29,7 @@ RUN chmod +x scripts/*.sh \
 USER memberhub
 
 EXPOSE 8000
+# Liveness: the web process answers (docs/operations.md). docker-compose.yml asks /readyz instead.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD python -c "import urllib.request as r; r.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
 CMD ["gunicorn", "memberhub.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -23,12 +23,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ifeq ($(PG_UP),yes)
-demo test: export DATABASE_URL ?= $(PG_URL)/memberhub
+test: export DATABASE_URL ?= $(PG_URL)/memberhub
 endif
 ifeq ($(REDIS_UP),yes)
-demo test: export REDIS_URL ?= redis://127.0.0.1:6379/0
+test: export REDIS_URL ?= redis://127.0.0.1:6379/0
 endif
 
+# scripts/demo.sh picks the services itself (environment, else .env, else the local Postgres and
+# Redis), creates the database when missing and writes its choice to .env for manage.py run by hand.
 demo: install
 	bash scripts/demo.sh $(HOST) $(PORT)
 

@@ -8,7 +8,15 @@ train split and scored on the same test split; macro-F1 over the three classes i
 
     .venv/bin/python bench/quality_bench.py [--sample 5000] [--epochs 2] [--max-length 128] [--threads 2]
 
-Last line: ``RESULT finetuned_macro_f1=... tfidf_lr_macro_f1=... majority_macro_f1=...``.
+Budget mode (issue 10): the whole training call -- fine-tune, stacked head, baseline, test
+predictions -- must fit ``--max-minutes`` of wall clock; the served model is the one ml.selection
+picks on the test split (the fine-tune only when its paired bootstrap interval vs TF-IDF + LR is
+above zero), so ``served_macro_f1`` can never be below TF-IDF + LR's:
+
+    .venv/bin/python bench/quality_bench.py --max-minutes 10 --threads 2 --epochs 3
+
+Last line: ``RESULT finetuned_macro_f1=... tfidf_lr_macro_f1=... majority_macro_f1=... served=...
+served_macro_f1=... train_seconds=...``.
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, default=TrainConfig.learning_rate)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--max-minutes", type=float, help="wall-clock budget for the whole training call")
+    parser.add_argument("--no-stack", action="store_true", help="fine-tuned head only (no stacked TF-IDF head)")
     parser.add_argument("--keep", type=Path, help="write the artifact here instead of a temporary folder")
     args = parser.parse_args()
 
@@ -51,7 +61,8 @@ def main() -> None:
         config = TrainConfig(
             text_column="Review Text", title_column="Title", rating_column="Rating", max_length=args.max_length,
             epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
-            output_dir=str(args.keep or Path(tmp) / "artifact"),
+            output_dir=str(args.keep or Path(tmp) / "artifact"), max_minutes=args.max_minutes,
+            stack_tfidf=not args.no_stack,
         )
         start = time.perf_counter()
         result = train(config, sample)
@@ -61,15 +72,24 @@ def main() -> None:
     print(f"quality bench: {len(sample)} reviews -> train {data['train_rows_used']} / validation "
           f"{data['validation_rows']} / test {data['test_rows']} ({data['split_strategy']}); "
           f"{data['rows_without_text']} rows without text or title dropped")
-    print(f"fine-tune: packaged all-MiniLM-L6-v2, max_length {args.max_length}, {result.metrics['epochs_run']:.2f} "
-          f"epochs, {result.run_config['device']} {result.run_config['precision']}, {elapsed:.0f} s total")
+    metrics = result.metrics
+    budget = f" (budget {args.max_minutes:g} min{', stopped by it' if metrics['stopped_by_budget'] else ''})" \
+        if args.max_minutes else ""
+    print(f"fine-tune: packaged all-MiniLM-L6-v2, max_length {args.max_length}, {metrics['epochs_run']:.2f} "
+          f"epochs ({metrics['steps_run']} steps of {args.batch_size}), {result.run_config['device']} "
+          f"{result.run_config['precision']}, {args.threads} threads, {elapsed:.0f} s total{budget}; "
+          f"recipe: {metrics['finetuned_recipe']}; validation {metrics['validation']}")
     for name, report in test.items():
         per_class = " ".join(f"{label}={m['f1']:.3f}" for label, m in report["per_class"].items())
         print(f"{name:>13}: macro-F1 {report['macro_f1']:.4f} accuracy {report['accuracy']:.4f}  F1 {per_class}")
     margin = test["finetuned"]["macro_f1"] - test["tfidf_logreg"]["macro_f1"]
     print(f"fine-tune vs TF-IDF + LR: {margin:+.4f} macro-F1 ({'beats' if margin > 0 else 'does NOT beat'} the baseline)")
+    decision = metrics["decision"]
+    print(f"served: {metrics['served']} -- {decision['reason']}")
+    served_f1 = test[metrics["served"]]["macro_f1"]
     print(f"RESULT finetuned_macro_f1={test['finetuned']['macro_f1']:.4f} "
-          f"tfidf_lr_macro_f1={test['tfidf_logreg']['macro_f1']:.4f} majority_macro_f1={test['majority']['macro_f1']:.4f}")
+          f"tfidf_lr_macro_f1={test['tfidf_logreg']['macro_f1']:.4f} majority_macro_f1={test['majority']['macro_f1']:.4f} "
+          f"served={metrics['served']} served_macro_f1={served_f1:.4f} train_seconds={elapsed:.0f}")
 
 
 if __name__ == "__main__":

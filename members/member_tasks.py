@@ -45,3 +45,13 @@ def churn_bump_for_review_task(review_id: int) -> float | None:
     """Re-score a review author's churn risk once the review has been scored (see churn_bump_for_review)."""
     score = churn_bump_for_review(review_id=review_id)
     return score.probability if score else None
+
+
+@shared_task(queue="default")
+def member_backtest_task(backtest_id: int) -> str | None:
+    """Run a queued member backtest (members.services.member_backtest); a second delivery finds it
+    claimed and does nothing."""
+    from members.services.member_backtest import member_backtest_run
+
+    run = member_backtest_run(backtest_id=backtest_id)
+    return run.status if run else None

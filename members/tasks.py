@@ -5,12 +5,14 @@ so the broker may deliver any of them twice; the services they call make that ha
 """
 
 import logging
+from datetime import timedelta
 
 from celery import Task, shared_task
+from celery.signals import worker_ready
 from django.db import InterfaceError, OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from members.services.import_jobs import import_job_fail, import_job_run
+from members.services.import_jobs import import_job_fail, import_job_run, import_jobs_enqueue_unsent
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +43,31 @@ class ImportJobTask(Task):
     retry_jitter=True,
     max_retries=IMPORT_JOB_MAX_RETRIES,
     queue="default",
+    bind=True,
 )
-def run_import_job(job_id: int) -> dict:
+def run_import_job(self, job_id: int) -> dict:
     """Run import job `job_id` (see import_job_run); returns its id, status and attempts."""
-    job = import_job_run(job_id=job_id)
+    job = import_job_run(job_id=job_id, task_id=self.request.id)
     if job is None:
         return {"job_id": job_id, "status": "skipped"}
     return {"job_id": job.pk, "status": job.status, "attempts": job.attempts}
+
+
+@shared_task(queue="default", ignore_result=True)
+def enqueue_unsent_import_jobs(grace_seconds: float | None = None) -> dict:
+    """Send the tasks of queued jobs whose task never reached the broker (import_jobs_enqueue_unsent).
+
+    Beat runs it every minute (members/beat.py) and every worker sends it once when it starts, so a
+    job recorded while Redis was down runs as soon as the broker and a worker are back.
+    """
+    grace = None if grace_seconds is None else timedelta(seconds=grace_seconds)
+    return {"sent": import_jobs_enqueue_unsent(grace=grace)}
+
+
+@worker_ready.connect
+def _enqueue_unsent_import_jobs_on_start(sender, **kwargs) -> None:
+    # No grace: a worker that was just started after an outage should not wait for the next beat.
+    try:
+        enqueue_unsent_import_jobs.delay(grace_seconds=0)
+    except Exception:  # the broker went away again: beat's run a minute later does the same
+        logger.warning("Could not send the import-job sweep at worker start", exc_info=True)

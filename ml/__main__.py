@@ -13,6 +13,16 @@ from pathlib import Path
 
 from ml.config import ScoreConfig, TrainConfig, field_help
 
+DEFAULT_CPU_MAX_MINUTES = 10.0  # what a CPU shop can afford; a GPU trains the full data without a limit
+
+
+def _max_minutes(requested: float | None) -> float | None:
+    if requested is not None:
+        return requested or None  # 0 = no limit
+    import torch
+
+    return None if torch.cuda.is_available() else DEFAULT_CPU_MAX_MINUTES
+
 
 def _train_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="fine-tune a model on a CSV of reviews and write an artifact directory")
@@ -32,6 +42,10 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--learning-rate", type=float, default=TrainConfig.learning_rate, help=h("learning_rate"))
     p.add_argument("--max-length", type=int, default=TrainConfig.max_length, help=h("max_length"))
     p.add_argument("--max-train-samples", type=int, help=h("max_train_samples"))
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help=h("max_minutes") + f" Default: {DEFAULT_CPU_MAX_MINUTES:g} on a CPU, none on a GPU; 0 = no limit.")
+    p.add_argument("--max-eval-samples", type=int, default=TrainConfig.max_eval_samples, help=h("max_eval_samples"))
+    p.add_argument("--no-stack", action="store_true", help="turn off " + h("stack_tfidf"))
     p.add_argument("--eval-steps", type=int, help=h("eval_steps"))
     p.add_argument("--early-stopping-patience", type=int, default=TrainConfig.early_stopping_patience,
                    help=h("early_stopping_patience"))
@@ -63,15 +77,24 @@ def _run_train(args: argparse.Namespace) -> None:
         max_length=args.max_length, epochs=args.epochs, batch_size=args.batch_size, grad_accum=args.grad_accum,
         learning_rate=args.learning_rate, early_stopping_patience=args.early_stopping_patience,
         eval_steps=args.eval_steps, seed=args.seed, use_class_weights=not args.no_class_weights, lora=args.lora,
-        output_dir=args.out, max_train_samples=args.max_train_samples,
+        output_dir=args.out, max_train_samples=args.max_train_samples, max_minutes=_max_minutes(args.max_minutes),
+        max_eval_samples=args.max_eval_samples, stack_tfidf=not args.no_stack,
     )
     rows = read_csv_rows(args.data, required_columns(config))
     result = train(config, rows, show_progress=sys.stderr.isatty())
     if not result.run_config:
         return  # an extra rank of a torchrun launch: rank 0 wrote the artifact and reports it
-    summary = {name: round(m["macro_f1"], 4) for name, m in result.metrics["test"].items()}
+    metrics = result.metrics
+    summary = {name: round(m["macro_f1"], 4) for name, m in metrics["test"].items()}
     print(f"artifact: {result.artifact_dir}")
-    print(f"test macro-F1 ({result.metrics['test_size']} rows): {json.dumps(summary)}")
+    budget = f", stopped by the time budget of {config.max_minutes:g} min" if metrics["stopped_by_budget"] else ""
+    print(f"trained {metrics['steps_run']} steps ({metrics['epochs_run']:.2f} epochs) in "
+          f"{result.run_config['duration_s']:.0f} s{budget} on {result.run_config['device']} "
+          f"({metrics['train_samples_per_second']} training samples/s); recipe: {metrics['finetuned_recipe']}")
+    print(f"test macro-F1 ({metrics['test_size']} rows): {json.dumps(summary)}")
+    print(f"served: {metrics['served']} -- {metrics['decision']['reason']}")
+    if metrics["served"] != "finetuned":
+        print(f"the baseline artifact to serve: {result.artifact_dir / 'baseline'}")
 
 
 def _run_score(args: argparse.Namespace) -> None:

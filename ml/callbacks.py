@@ -23,14 +23,26 @@ class TrainingCancelled(Exception):
 
 
 class HookCallback(TrainerCallback):
-    def __init__(self, on_progress: ProgressHook | None, should_cancel: CancelHook | None) -> None:
+    """``progress`` (0..1, optional): under a time budget, total_steps is reported as the steps
+    expected by the deadline (ml.budget), so step / total_steps and its ETA follow the budget."""
+
+    def __init__(self, on_progress: ProgressHook | None, should_cancel: CancelHook | None,
+                 progress: Callable[[], float] | None = None) -> None:
         self.on_progress = on_progress
         self.should_cancel = should_cancel
+        self.progress = progress
         self.cancelled = False
+
+    def _total_steps(self, state: Any) -> int:
+        if self.progress is None or not state.global_step:
+            return state.max_steps
+        done = self.progress()
+        expected = round(state.global_step / done) if done > 0 else state.max_steps
+        return max(state.global_step, min(state.max_steps, expected))
 
     def _report(self, state: Any, loss: float | None, metrics: dict[str, float]) -> None:
         if self.on_progress is not None:
-            self.on_progress(state.global_step, state.max_steps, float(state.epoch or 0.0), loss, metrics)
+            self.on_progress(state.global_step, self._total_steps(state), float(state.epoch or 0.0), loss, metrics)
 
     def _poll(self, control: Any) -> Any:
         if not self.cancelled and self.should_cancel is not None and self.should_cancel():
@@ -55,6 +67,11 @@ class HookCallback(TrainerCallback):
 
     def on_epoch_end(self, args, state, control, **kwargs):
         return self._poll(control)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.progress is not None and not self.cancelled and self.on_progress is not None:
+            # a budgeted run ends when time is up: that is 100 %, whatever max_steps said
+            self.on_progress(state.global_step, state.global_step, float(state.epoch or 0.0), None, {})
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}

@@ -78,6 +78,27 @@ class TrainConfig:
     max_train_samples: int | None = field(
         default=None, metadata={"help": "Cap on training examples (seeded random subset); None keeps all."}
     )
+    max_minutes: float | None = field(
+        default=None,
+        metadata={
+            "help": "Wall-clock budget for the whole run in minutes (training stops early enough for the "
+            "evaluation and artifact to fit; the learning rate decays by the deadline). None: no limit."
+        },
+    )
+    max_eval_samples: int | None = field(
+        default=600,
+        metadata={
+            "help": "Cap on validation examples used while training (seeded subset): evaluating 3,600 reviews "
+            "took a third of a CPU run. The test split is never capped. None keeps all."
+        },
+    )
+    stack_tfidf: bool = field(
+        default=True,
+        metadata={
+            "help": "Also fit logistic regression over [fine-tuned embeddings | TF-IDF features] on the train "
+            "split and keep it when it scores higher on validation (see docs/ml.md)."
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -92,6 +113,10 @@ class TrainConfig:
             raise ValueError(f"epochs must be positive, got {self.epochs}.")
         if self.max_train_samples is not None and self.max_train_samples < 1:
             raise ValueError(f"max_train_samples must be at least 1, got {self.max_train_samples}.")
+        if self.max_eval_samples is not None and self.max_eval_samples < 1:
+            raise ValueError(f"max_eval_samples must be at least 1, got {self.max_eval_samples}.")
+        if self.max_minutes is not None and self.max_minutes <= 0:
+            raise ValueError(f"max_minutes must be positive, got {self.max_minutes}.")
         if not self.text_column:
             raise ValueError("text_column is required.")
         if not self.rating_column and not self.label_column:

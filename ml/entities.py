@@ -65,6 +65,31 @@ def resolve_overlaps(spans: Iterable[EntitySpan]) -> list[EntitySpan]:
     return sorted(kept, key=lambda s: s.start)
 
 
+def _trie_pattern(keys: Iterable[str]) -> str:
+    """A regex matching exactly `keys` (lower-case names whose words are separated by one space;
+    any whitespace matches a space), factored as a trie. Longest match first, like an alternation
+    sorted by length: the branches of a node start with different characters, so at most one can
+    continue, and a name that ends inside a longer one is an optional (greedy) tail."""
+    trie: dict = {}
+    for key in keys:
+        node = trie
+        for char in key:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a name ends here
+
+    def build(node: dict) -> str:
+        branches = [(r"\s+" if char == " " else re.escape(char)) + build(child)
+                    for char, child in sorted(node.items()) if char != ""]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:
+            return "(?:" + body + ")?"
+        return body
+
+    return "(?:" + build(trie) + ")"
+
+
 class Catalogue:
     """Brand names and product titles to look for (blank and duplicate names are ignored)."""
 
@@ -75,12 +100,11 @@ class Catalogue:
                 key = " ".join(str(name or "").split()).lower()
                 if key:
                     self.labels[key] = label
-        alternatives = [
-            r"\s+".join(re.escape(word) for word in key.split(" "))
-            for key in sorted(self.labels, key=len, reverse=True)  # longest first: regex alternation is ordered
-        ]
+        # One alternation of a thousand titles is tried title by title at every position of every
+        # review (6 ms a review for the demo's catalogue); the same names as a trie are tried one
+        # character at a time, so a position that starts no name fails at once.
         self.pattern = (
-            re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE) if alternatives else None
+            re.compile(r"(?<!\w)" + _trie_pattern(self.labels) + r"(?!\w)", re.IGNORECASE) if self.labels else None
         )
 
     def __len__(self) -> int:

@@ -39,7 +39,7 @@ class ArtifactError(ValueError):
 class ScoreResult:
     label: str  # the most probable label
     probabilities: dict[str, float]  # every label of the task -> probability (sums to 1)
-    embedding: np.ndarray  # float32, mean-pooled last hidden state, L2-normalised
+    embedding: np.ndarray | None  # float32, mean-pooled last hidden state, L2-normalised; None for a baseline
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -60,6 +60,17 @@ def model_input(text: object, title: object = None, *, join_title: bool = True) 
     return composed or EMPTY_TEXT
 
 
+def tokenizable(text: object) -> str:
+    """`text` as a string the fast tokenizer accepts: any object as str, lone surrogates (which
+    cannot be encoded, e.g. from a broken UTF-16 source) replaced by U+FFFD."""
+    text = text if isinstance(text, str) else str(text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
+    return text
+
+
 class _BatchRunner:
     """Length-sorted, dynamically padded batching shared by Scorer and Encoder."""
 
@@ -75,7 +86,7 @@ class _BatchRunner:
         for start in range(0, len(order), batch_size):
             indices = order[start : start + batch_size]
             encoded = self.tokenizer(
-                [texts[i] for i in indices], padding=True, truncation=True,
+                [tokenizable(texts[i]) for i in indices], padding=True, truncation=True,
                 max_length=self.max_length, return_tensors="pt",
             )
             yield indices, {key: value.to(self.device) for key, value in encoded.items()}
@@ -117,6 +128,9 @@ class Scorer(_BatchRunner):
             int(getattr(self.model.config, "max_position_embeddings", 512)),
         )
         self.join_title = bool(self.run_config.get("title_joined", False))
+        from ml.stacking import load_stacked_head
+
+        self.stack = load_stacked_head(self.artifact_dir)  # None unless the stacked head won in training
 
     def score(
         self, texts: Sequence[str | None], titles: Sequence[str | None] | None = None, *,
@@ -133,7 +147,16 @@ class Scorer(_BatchRunner):
             model_input(text, None if titles is None else titles[i], join_title=self.join_title)
             for i, text in enumerate(texts)
         ]
-        return self._run(inputs, batch_size, show_progress, self._score_batch)
+        results = self._run(inputs, batch_size, show_progress, self._score_batch)
+        if self.stack is None or not results:
+            return results
+        # The stacked head replaces the fine-tuned head's probabilities; the embedding stays.
+        probabilities = self.stack.predict_proba(inputs, np.stack([r.embedding for r in results]))
+        return [
+            ScoreResult(label=self.labels[int(np.argmax(row))],
+                        probabilities={label: float(p) for label, p in zip(self.labels, row)}, embedding=r.embedding)
+            for r, row in zip(results, probabilities)
+        ]
 
     def _score_batch(self, encoded: dict[str, torch.Tensor]) -> list[ScoreResult]:
         output = self.model(**encoded, output_hidden_states=True)
@@ -179,3 +202,17 @@ class Encoder(_BatchRunner):
     def _encode_batch(self, encoded: dict[str, torch.Tensor]) -> list[np.ndarray]:
         hidden = self.model(**encoded).last_hidden_state
         return list(mean_pool(hidden, encoded["attention_mask"]).cpu().numpy())
+
+
+def load_scorer(artifact_dir: str | Path, *, device: str | None = None):
+    """The scorer for any review artifact: a fine-tune (Scorer) or a TF-IDF + LR baseline
+    (ml.baseline.BaselineScorer, whose config.json says ``"kind": "tfidf_logreg"``). Both have
+    ``labels``, ``run_config`` and ``score(texts, titles, batch_size=..., show_progress=...)``."""
+    config_path = Path(artifact_dir) / "config.json"
+    if config_path.is_file():
+        kind = json.loads(config_path.read_text(encoding="utf-8")).get("kind")
+        from ml.baseline import BASELINE_KIND, BaselineScorer
+
+        if kind == BASELINE_KIND:
+            return BaselineScorer(artifact_dir)
+    return Scorer(artifact_dir, device=device)

@@ -34,4 +34,10 @@ if [ "$named" = no ]; then
   extra+=(-n "${queue//,/-}@%h")
 fi
 
+# Prefork children write their metrics into PROMETHEUS_MULTIPROC_DIR: start every worker empty.
+if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+  rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+  mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+fi
+
 exec "$CELERY" -A memberhub worker --loglevel "${LOG_LEVEL:-INFO}" "${extra[@]}" "$@"

@@ -34,8 +34,8 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "task", "version", "status", "macro_f1", "activated_at", "created_at")
-    list_filter = ("task", "status")
+    list_display = ("__str__", "task", "version", "kind", "status", "macro_f1", "activated_at", "created_at")
+    list_filter = ("task", "kind", "status")
     readonly_fields = [f.name for f in ModelVersion._meta.fields]
     actions = ("promote", "roll_back")
 

@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 
 from members.admin.base import ScalableAdmin
 from members.models.webhook import (
+    WEBHOOK_RESPONSE_EXCERPT_BYTES,
     WEBHOOK_EVENTS,
     WebhookDelivery,
     WebhookSubscription,
@@ -36,7 +37,7 @@ class WebhookSubscriptionForm(forms.ModelForm):
 
     class Meta:
         model = WebhookSubscription
-        fields = ("name", "url", "events", "api_key")
+        fields = ("name", "url", "events", "api_key", "signature_scheme")
 
 
 @admin.register(WebhookSubscription)
@@ -67,8 +68,9 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         (
             "Signing",
             {
-                "fields": ("secret",),
-                "description": "The receiver verifies X-MemberHub-Signature with this secret "
+                "fields": ("signature_scheme", "secret"),
+                "description": "The receiver verifies each request with this secret: with any Standard "
+                "Webhooks library (webhook-signature), or, for the legacy scheme, X-MemberHub-Signature "
                 "(docs/webhooks.md). Use the 'Regenerate secret' action if it leaks.",
             },
         ),
@@ -180,9 +182,11 @@ class WebhookDeliveryAdmin(ScalableAdmin):
         text = json.dumps(delivery.payload, indent=2, sort_keys=True, ensure_ascii=False)
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
 
-    @admin.display(description="Response (first 1 KB)")
+    @admin.display(description=f"Response (first {WEBHOOK_RESPONSE_EXCERPT_BYTES} bytes)")
     def response_excerpt(self, delivery: WebhookDelivery) -> str:
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', delivery.response_body or "-")
+        # Rows stored before the excerpt shrank may hold more; never show more than the excerpt.
+        excerpt = delivery.response_body[:WEBHOOK_RESPONSE_EXCERPT_BYTES]
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', excerpt or "-")
 
     @admin.action(description="Redeliver (send the same event id again)", permissions=["redeliver"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:

@@ -28,4 +28,7 @@ class LimitedJSONParser(JSONParser):
             raise RequestTooLarge(body_limit_detail())
         if not body.strip():
             return {}
-        return super().parse(io.BytesIO(body), media_type, parser_context)
+        try:
+            return super().parse(io.BytesIO(body), media_type, parser_context)
+        except RecursionError:  # the decoder recurses per level: thousands of nested [ or { exhaust it
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None

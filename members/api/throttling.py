@@ -1,12 +1,18 @@
-"""Per-key rate limit, counted in the shared cache (Redis) so every process sees the same count."""
+"""Per-key rate limit, counted in the shared cache (Redis) so every process sees the same count.
+
+Every API request counts, also those refused for a bad or missing key or a missing scope (counted
+per address, or per key when the key is good): members/api/views/base.py throttles them too.
+"""
 
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.throttling import BaseThrottle
 
 from members.models import ApiKey
+from members.services.shared_cache import CACHE_UNAVAILABLE_ERRORS, cache_unavailable_warn
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -18,6 +24,20 @@ def parse_rate(rate: str) -> tuple[int, int]:
     if not count.strip().isdigit() or seconds is None:
         raise ValueError(f"API_THROTTLE_RATE {rate!r} is not like '600/min'")
     return int(count), seconds
+
+
+# Counts for when the shared cache is unreachable: this process's own, bounded like any LocMemCache.
+_local_counts = LocMemCache("api-throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+
+
+def _count(counts, key: str, *, timeout: int) -> int:
+    """Add one to `key` in `counts` (a cache) and return the new count; the first add opens the window."""
+    counts.add(key, 0, timeout=timeout)
+    try:
+        return counts.incr(key)
+    except ValueError:  # expired between add and incr: this request opens the window
+        counts.add(key, 1, timeout=timeout)
+        return 1
 
 
 class ApiKeyRateThrottle(BaseThrottle):
@@ -32,12 +52,12 @@ class ApiKeyRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         key = f"api-throttle:{self._ident(request)}:{period}:{window}"
-        cache.add(key, 0, timeout=period + 1)
         try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr: this request opens the window
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
+            count = _count(cache, key, timeout=period + 1)
+        except CACHE_UNAVAILABLE_ERRORS as exc:
+            # Redis down: keep limiting, per process, rather than fail every request (issue 13, D2).
+            cache_unavailable_warn(exc=exc, fallback="API rate limits are counted per process")
+            count = _count(_local_counts, key, timeout=period + 1)
         self._wait = (window + 1) * period - now
         return count <= limit
 

@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from members.api import schema  # noqa: F401  (registers the API-key security scheme)
 from members.api.campaigns import CampaignViewSet
+from members.api.model_versions import ModelVersionViewSet
 from members.api.recommendations import MemberRecommendationViewSet
 from members.api.segments import MemberScoresViewSet, SegmentViewSet
 from members.api.views.catalog import ProductViewSet
@@ -23,6 +24,7 @@ router.register("tiers", TierViewSet, basename="api-tier")
 router.register("tier-changes", TierChangeViewSet, basename="api-tier-change")
 router.register("segments", SegmentViewSet, basename="api-segment")
 router.register("campaigns", CampaignViewSet, basename="api-campaign")
+router.register("model-versions", ModelVersionViewSet, basename="api-model-version")
 
 urlpatterns = [
     path("members/<str:external_id>/scores/", MemberScoresViewSet.as_view({"get": "retrieve"}),

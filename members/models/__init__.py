@@ -12,11 +12,19 @@ from members.models.catalog import Product
 from members.models.features import MemberFeatures
 from members.models.import_job import ImportJob, ImportJobStatus, ImportKind
 from members.models.member import Member, MemberStatus, Segment
-from members.models.member_models import ChurnScore, MemberModelKind, MemberModelVersion, SpendForecast
+from members.models.member_models import (
+    ChurnScore,
+    MemberBacktest,
+    MemberBacktestStatus,
+    MemberModelKind,
+    MemberModelVersion,
+    SpendForecast,
+)
 from members.models.ml_models import (
     FINISHED_RUN_STATUSES,
     MlTask,
     ModelVersion,
+    ModelVersionKind,
     ModelVersionStatus,
     ReviewTopicLabel,
     Topic,
@@ -26,6 +34,7 @@ from members.models.ml_models import (
 from members.models.order import Order, OrderItem, OrderStatus
 from members.models.recommendation import MemberEmbedding, ProductEmbedding, Recommendation
 from members.models.review import Review, Sentiment
+from members.models.scheduled_run import ScheduledRun, ScheduledRunStatus
 from members.models.segments import SegmentMembership, SegmentSnapshot
 from members.models.tier import Tier, TierChange, TierChangeSource, TierChangeStatus
 from members.models.tier_policy import TierDowngradeWarning, TierPolicy, TierQualifyOn, TierUpgradesMode
@@ -46,12 +55,15 @@ __all__ = [
     "ImportJobStatus",
     "ImportKind",
     "Member",
+    "MemberBacktest",
+    "MemberBacktestStatus",
     "MemberFeatures",
     "MemberModelKind",
     "MemberModelVersion",
     "MemberStatus",
     "MlTask",
     "ModelVersion",
+    "ModelVersionKind",
     "ModelVersionStatus",
     "Order",
     "OrderItem",
@@ -62,6 +74,8 @@ __all__ = [
     "Recommendation",
     "Review",
     "ReviewTopicLabel",
+    "ScheduledRun",
+    "ScheduledRunStatus",
     "Segment",
     "SegmentMembership",
     "SegmentSnapshot",

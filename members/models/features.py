@@ -46,6 +46,12 @@ class MemberFeatures(models.Model):
         blank=True,
         help_text='From scored reviews: {"delivery": {"reviews": 3, "negative_share": 0.67}, ...}; empty when none.',
     )
+    negative_reviews_90 = models.IntegerField(default=0, help_text="Negative reviews in the 90 days up to as_of.")
+    # Last year's version of the 90 days after as_of: seasonal shops repeat their calendar.
+    frequency_same_period_ly = models.IntegerField(
+        default=0, help_text="Orders in the 90 days that began 365 days before the day after as_of."
+    )
+    monetary_same_period_ly = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     # Mean of the member's review embeddings once reviews carry one (no such column yet: stays null).
     text_embedding = models.JSONField(null=True, blank=True)
 

@@ -49,6 +49,10 @@ class ImportJob(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its task was handed to the broker; empty while the broker was unreachable."
+    )
+    task_id = models.CharField(max_length=64, blank=True, help_text="The Celery task that claimed it last.")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -74,3 +74,30 @@ class SpendForecast(models.Model):
 
     def __str__(self) -> str:
         return f"forecast {self.expected_spend} for member {self.member_id} as of {self.as_of}"
+
+
+class MemberBacktestStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class MemberBacktest(models.Model):
+    """One backtest of every member model as of a past date against what the shop's customers did
+    in the following `horizon_days` days (members.services.member_backtest writes the metrics)."""
+
+    as_of = models.DateField(help_text="The cut-off: models see only data before the end of this day.")
+    horizon_days = models.PositiveIntegerField(default=90)
+    status = models.CharField(max_length=16, choices=MemberBacktestStatus.choices, default=MemberBacktestStatus.QUEUED)
+    metrics = models.JSONField(default=dict, blank=True, help_text="Ours next to the baselines, per model.")
+    error = models.TextField(blank=True, help_text="Why the run failed, in words.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"backtest as of {self.as_of} (+{self.horizon_days} days, {self.status})"

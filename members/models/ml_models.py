@@ -64,6 +64,21 @@ class TrainingRun(models.Model):
         return self.status in (TrainingRunStatus.QUEUED, TrainingRunStatus.RUNNING)
 
     @property
+    def eta_seconds(self) -> int | None:
+        """Seconds left for a running run, from its pace so far (steps done / time taken); with a
+        time budget (parameters["max_minutes"]) never past the budget. None before the first step."""
+        if self.status != TrainingRunStatus.RUNNING or not self.started_at or not self.step or not self.total_steps:
+            return None
+        from django.utils import timezone
+
+        elapsed = (timezone.now() - self.started_at).total_seconds()
+        left = elapsed / self.step * max(self.total_steps - self.step, 0)
+        budget_minutes = (self.parameters or {}).get("max_minutes")
+        if budget_minutes:
+            left = min(left, max(0.0, 60 * float(budget_minutes) - elapsed))
+        return round(left)
+
+    @property
     def progress_pct(self) -> int:
         if self.status == TrainingRunStatus.SUCCEEDED:
             return 100
@@ -78,11 +93,20 @@ class ModelVersionStatus(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
+class ModelVersionKind(models.TextChoices):
+    FINETUNED = "finetuned", "Fine-tuned encoder"
+    BASELINE = "tfidf_logreg", "TF-IDF + logistic regression (baseline)"
+
+
 class ModelVersion(models.Model):
-    """A trained artifact directory. `label` ("sentiment-v3") is what Review.model_version stores."""
+    """A trained artifact directory. `label` ("sentiment-v3") is what Review.model_version stores.
+
+    Baselines are versions too (kind tfidf_logreg): stored, compared and served like a fine-tune,
+    so the shop is never served a model worse than keyword statistics."""
 
     task = models.CharField(max_length=16, choices=MlTask.choices)
     version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=ModelVersionKind.choices, default=ModelVersionKind.FINETUNED)
     artifact_path = models.CharField(max_length=500)
     base_model = models.CharField(max_length=300, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
@@ -107,9 +131,19 @@ class ModelVersion(models.Model):
     def label(self) -> str:
         return f"{self.task}-v{self.version}"
 
-    def test_metrics(self, model: str = "finetuned") -> dict:
-        """Test-split metrics of the fine-tune (or a baseline: "tfidf_logreg", "majority")."""
-        return (self.metrics.get("test") or {}).get(model) or {}
+    @property
+    def is_baseline(self) -> bool:
+        return self.kind == ModelVersionKind.BASELINE
+
+    def test_metrics(self, model: str | None = None) -> dict:
+        """Test-split metrics of this version's own model (by default), or of a model it was
+        compared with on the same split ("finetuned", "tfidf_logreg", "majority")."""
+        return (self.metrics.get("test") or {}).get(model or self.kind) or {}
+
+    @property
+    def decision(self) -> dict:
+        """Why this version is (not) served: members.services.model_registry.ServingDecision.to_dict()."""
+        return self.metrics.get("decision") or {}
 
 
 class Topic(models.Model):

@@ -4,12 +4,16 @@ A WebhookSubscription is a partner's endpoint and the events it wants; a Webhook
 event on its way to one subscription, with the record of every attempt (the admin's delivery log).
 """
 
+import base64
 import secrets
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
+
+from members.services.webhook_url_guard import WebhookUrlRefused, parse_allowed_networks, webhook_url_check
 
 # The event registry: every event a subscription may ask for, with what it means. Add an event
 # here (and its payload to docs/webhooks.md) when the code that fires it lands. Stored event names
@@ -36,8 +40,19 @@ def webhook_event_choices() -> list[tuple[str, str]]:
 
 
 def generate_webhook_secret() -> str:
-    """A fresh signing secret: 256 random bits, prefixed so a leaked one is recognisable."""
-    return "whsec_" + secrets.token_urlsafe(32)
+    """A fresh signing secret: 256 random bits, prefixed so a leaked one is recognisable.
+
+    Standard base64 after the prefix, the form Standard Webhooks libraries decode into the HMAC
+    key (older secrets are URL-safe base64; they keep working with the legacy header only).
+    """
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+class WebhookSignatureScheme(models.TextChoices):
+    """How deliveries are signed (members/services/webhook_signing.py, docs/webhooks.md)."""
+
+    STANDARD = "standard", "Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)"
+    LEGACY = "legacy", "Legacy MemberHub (X-MemberHub-Signature)"
 
 
 def validate_webhook_events(value) -> None:
@@ -66,7 +81,16 @@ class WebhookSubscription(models.Model):
     secret = models.CharField(
         max_length=128,
         default=generate_webhook_secret,
-        help_text="Signs every request (X-MemberHub-Signature). Share it with the receiver only.",
+        help_text="Signs every request. Share it with the receiver only.",
+    )
+    # New subscriptions use the standard; rows created before it existed were migrated to
+    # "legacy" so their receivers keep verifying the header they were built for.
+    signature_scheme = models.CharField(
+        max_length=16,
+        choices=WebhookSignatureScheme.choices,
+        default=WebhookSignatureScheme.STANDARD,
+        help_text="Standard Webhooks lets receivers verify with an existing library; legacy keeps the "
+        "X-MemberHub-Signature header for receivers built before it.",
     )
     active = models.BooleanField(default=True)
     consecutive_failures = models.PositiveIntegerField(
@@ -90,6 +114,21 @@ class WebhookSubscription(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        # Refused at save time as well as before each delivery (members/services/webhook_url_guard.py).
+        if self.url:
+            try:
+                webhook_url_check(self.url, allowed=parse_allowed_networks(settings.WEBHOOK_ALLOWED_NETWORKS))
+            except WebhookUrlRefused as exc:
+                raise ValidationError({"url": str(exc)})
+        if self.signature_scheme == WebhookSignatureScheme.STANDARD and self.secret:
+            from members.services.webhook_signing import WebhookSecretError, standard_secret_key
+
+            try:
+                standard_secret_key(self.secret)
+            except WebhookSecretError as exc:
+                raise ValidationError({"signature_scheme": str(exc)})
+
 
 class WebhookDeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"  # waiting for its first attempt (or a redelivery)
@@ -100,8 +139,9 @@ class WebhookDeliveryStatus(models.TextChoices):
 
 # Statuses a worker may claim for an attempt.
 WEBHOOK_DELIVERY_SENDABLE_STATUSES = (WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.FAILED)
-# How much of the receiver's response body is kept for the log.
-WEBHOOK_RESPONSE_EXCERPT_BYTES = 1024
+# How much of the receiver's response body is kept for the log: enough to read an error message,
+# too little to make the delivery log a way to read another server's pages.
+WEBHOOK_RESPONSE_EXCERPT_BYTES = 256
 
 
 class WebhookDelivery(models.Model):
@@ -118,7 +158,7 @@ class WebhookDelivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
-    response_body = models.TextField(blank=True, help_text="The first 1 KB of the receiver's last response.")
+    response_body = models.TextField(blank=True, help_text="The first 256 bytes of the receiver's last response.")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # A worker sending this delivery holds it until then; a crashed worker's claim simply expires.
     locked_until = models.DateTimeField(null=True, blank=True)

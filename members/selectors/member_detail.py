@@ -13,7 +13,15 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from members.models import ChurnScore, Member, SegmentMembership, SpendForecast, TierPolicy, TierQualifyOn
+from members.models import (
+    ChurnScore,
+    Member,
+    MemberFeatures,
+    SegmentMembership,
+    SpendForecast,
+    TierPolicy,
+    TierQualifyOn,
+)
 from members.selectors.member_activity import member_recent_orders, member_recent_reviews, member_tier_history
 from members.selectors.member_models import ChurnQuality, churn_quality
 from members.selectors.tiers import tier_member_metrics, tier_thresholds
@@ -127,7 +135,7 @@ def member_get(*, external_id: str) -> Member:
 
 def member_scores(*, member: Member) -> MemberIntelligence:
     """Latest churn score (with the model version that wrote it, joined), latest forecast, next-tier
-    progress: five queries."""
+    progress as of the latest of their dates: five queries (six for a member with no score yet)."""
     churn = (
         ChurnScore.objects.filter(member_id=member.pk)
         .select_related("model_version")
@@ -135,11 +143,19 @@ def member_scores(*, member: Member) -> MemberIntelligence:
         .first()
     )
     forecast = SpendForecast.objects.filter(member_id=member.pk).order_by("-as_of").first()
+    # Progress is read on the date of the latest refresh, like the scores beside it: after
+    # `refresh_members --as-of D` (a backtest, a replay) it must not count orders placed after D.
+    # Without scores (no model served yet) that is the member's newest feature snapshot (one more
+    # query, only then); today when the member has never been refreshed.
+    scored = [s.as_of for s in (churn, forecast) if s is not None]
+    if not scored:
+        scored = list(MemberFeatures.objects.filter(member_id=member.pk).order_by("-as_of")
+                      .values_list("as_of", flat=True)[:1])  # fmt: skip
     return MemberIntelligence(
         member=member,
         churn=churn,
         forecast=forecast,
-        next_tier=member_next_tier_progress(member=member),
+        next_tier=member_next_tier_progress(member=member, as_of=max(scored) if scored else None),
         churn_quality=churn_quality(metrics=churn.model_version.metrics) if churn else None,
     )
 

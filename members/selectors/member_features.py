@@ -24,10 +24,10 @@ def member_feature_rows(*, as_of: date, member_ids: list[int] | None = None) -> 
     return list(qs.order_by("member_id").values(*ROW_FIELDS).iterator(chunk_size=READ_CHUNK_ROWS))
 
 
-def member_outcomes(*, as_of: date) -> tuple[list[int], list[int], list[float]]:
+def member_outcomes(*, as_of: date, days: int = OUTCOME_DAYS) -> tuple[list[int], list[int], list[float]]:
     """(member ids, churned, spend) for every member with a snapshot at `as_of`, ordered by member id.
 
-    churned = 1 when the member placed no revenue order in the OUTCOME_DAYS days after as_of;
+    churned = 1 when the member placed no revenue order in the `days` days after as_of;
     spend = the total of those orders. One grouped query.
     """
     start = features_cutoff(as_of=as_of)
@@ -42,7 +42,7 @@ def member_outcomes(*, as_of: date) -> tuple[list[int], list[int], list[float]]:
             GROUP BY f.member_id
             ORDER BY f.member_id
             """,
-            {"as_of": as_of, "start": start, "end": start + timedelta(days=OUTCOME_DAYS),
+            {"as_of": as_of, "start": start, "end": start + timedelta(days=days),
              "revenue": [str(s) for s in REVENUE_STATUSES]},
         )  # fmt: skip
         rows = cursor.fetchall()

@@ -62,6 +62,12 @@ class MemberModelRow:
     def label(self) -> str:
         return f"{self.version.kind}-v{self.version.version}"
 
+    @property
+    def served_baseline(self) -> str:
+        """The baseline's name when this version is a served baseline, not a trained model ("" otherwise)."""
+        metrics = self.version.metrics if isinstance(self.version.metrics, dict) else {}
+        return str(metrics.get("baseline") or "") if metrics.get("served") == "baseline" else ""
+
 
 def _figure(section: dict, key: str) -> float | None:
     value = section.get(key) if isinstance(section, dict) else None
@@ -108,11 +114,14 @@ def forecast_quality(*, metrics: dict) -> ForecastQuality:
 
 
 def member_model_status(version: MemberModelVersion) -> str:
-    """active / candidate / retired. The registry (members.services.churn_registry) activates a new
-    version unless it backtests worse, and then says so in its note ("Kept v2 active: ..."); an
-    inactive version without that note was active once and has been replaced by a better one."""
+    """active / candidate / retired. The registry (members.services.churn_registry) records its
+    promotion decision in metrics["promotion"]: an inactive version it refused is a candidate, one
+    it served was active once and has been replaced. (Older versions: a note "Kept v2 active".)"""
     if version.active:
         return "active"
+    promotion = version.metrics.get("promotion") if isinstance(version.metrics, dict) else None
+    if isinstance(promotion, dict):
+        return "retired" if promotion.get("promote") else "candidate"
     return "candidate" if version.note.startswith("Kept ") else "retired"
 
 
@@ -140,3 +149,59 @@ def member_model_versions_recent(*, per_kind: int = VERSIONS_PER_KIND) -> dict[s
     for version in versions:
         rows.setdefault(version.kind, []).append(member_model_row(version))
     return rows
+
+
+BACKTESTS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class BacktestRow:
+    """One member backtest run with its headline figures (None until it succeeded)."""
+
+    run: object  # MemberBacktest
+    churn_auc: float | None = None
+    churn_recency_auc: float | None = None
+    churn_bgnbd_auc: float | None = None
+    churn_ece: float | None = None
+    churn_brier: float | None = None
+    churn_pr_auc: float | None = None
+    churn_verdict: str = ""
+    forecast_mae: float | None = None
+    forecast_naive_mae: float | None = None
+    forecast_bias_pct: float | None = None
+    forecast_verdict: str = ""
+    recs: tuple = ()  # (method, Recall@10, NDCG@10)
+    recs_members: int | None = None
+    recs_note: str = ""
+
+    @property
+    def live(self) -> bool:
+        return self.run.status in ("queued", "running")
+
+
+def backtest_row(run) -> BacktestRow:
+    m = run.metrics if isinstance(run.metrics, dict) else {}
+    churn, forecast, recs = m.get("churn") or {}, m.get("forecast") or {}, m.get("recommendations") or {}
+    model, recency = churn.get("model") or {}, churn.get("recency") or {}
+    bgnbd = (churn.get("bgnbd") or {}).get("expected_purchases") or {}
+    fmodel, naive = forecast.get("model") or {}, forecast.get("naive_last_90_days") or {}
+    return BacktestRow(
+        run=run,
+        churn_auc=_figure(model, "roc_auc"), churn_recency_auc=_figure(recency, "roc_auc"),
+        churn_bgnbd_auc=_figure(bgnbd, "roc_auc"), churn_ece=_figure(model, "ece"), churn_brier=_figure(model, "brier"),
+        churn_pr_auc=_figure(model, "pr_auc"), churn_verdict=str((churn.get("promotion") or {}).get("reason", "")),
+        forecast_mae=_figure(fmodel, "mae"), forecast_naive_mae=_figure(naive, "mae"),
+        forecast_bias_pct=_figure(fmodel, "total_bias_pct"),
+        forecast_verdict=str((forecast.get("promotion") or {}).get("reason", "")),
+        recs=tuple((name, _figure(v, "recall_at_10"), _figure(v, "ndcg_at_10"))
+                   for name, v in (recs.get("methods") or {}).items()),
+        recs_members=recs.get("members") if isinstance(recs.get("members"), int) else None,
+        recs_note=str(recs.get("ours_unavailable") or ""),
+    )  # fmt: skip
+
+
+def member_backtests_recent(*, limit: int = BACKTESTS_SHOWN) -> list[BacktestRow]:
+    """The newest backtest runs, newest first: one query."""
+    from members.models import MemberBacktest
+
+    return [backtest_row(run) for run in MemberBacktest.objects.order_by("-created_at", "-pk")[:limit]]

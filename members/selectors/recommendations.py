@@ -17,9 +17,10 @@ LIKELY_BUYERS = 25
 
 
 def member_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[Member]:
-    """Members whose external id, email or name contains ``query`` (case-insensitive); one query."""
+    """Members whose external id, email or name contains ``query`` (case-insensitive); one query.
+    Stored text never holds a NUL character (Postgres refuses one), so a query with one finds nothing."""
     query = query.strip()
-    if not query:
+    if not query or "\x00" in query:
         return []
     return list(
         Member.objects.filter(Q(external_id__icontains=query) | Q(email__icontains=query) | Q(name__icontains=query))
@@ -34,7 +35,7 @@ def member_recommendations(*, member: Member) -> QuerySet[Recommendation]:
 
 def product_search(*, query: str, limit: int = SEARCH_LIMIT) -> list[Product]:
     query = query.strip()
-    if not query:
+    if not query or "\x00" in query:  # no stored text holds a NUL (see member_search)
         return []
     return list(Product.objects.filter(Q(sku__icontains=query) | Q(title__icontains=query)).order_by("title", "id")[:limit])
 

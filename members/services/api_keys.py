@@ -8,10 +8,12 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from members.api.scopes import unknown_scopes
 from members.models import ApiKey
+from members.services.shared_cache import CACHE_UNAVAILABLE_ERRORS, cache_unavailable_warn
 
 KEY_MARKER = "mh"
 PREFIX_LENGTH = 8
@@ -85,9 +87,21 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
 
 
 def api_key_mark_used(*, api_key: ApiKey) -> None:
-    """Record use at most once per LAST_USED_RESOLUTION per key (a cache.add gate, shared by processes)."""
+    """Record use at most once per LAST_USED_RESOLUTION per key (a cache.add gate, shared by processes).
+
+    Without the cache (Redis down) the gate is the row itself: a conditional UPDATE that only
+    writes when the stored time is older than the resolution, so the request still succeeds.
+    """
     gate = f"apikey-used:{api_key.pk}"
-    if cache.add(gate, 1, timeout=int(LAST_USED_RESOLUTION.total_seconds())):
-        now = timezone.now()
+    now = timezone.now()
+    try:
+        first_this_minute = cache.add(gate, 1, timeout=int(LAST_USED_RESOLUTION.total_seconds()))
+    except CACHE_UNAVAILABLE_ERRORS as exc:
+        cache_unavailable_warn(exc=exc, fallback="API key use is gated in the database")
+        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+        if ApiKey.objects.filter(stale, pk=api_key.pk).update(last_used_at=now):
+            api_key.last_used_at = now
+        return
+    if first_this_minute:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now

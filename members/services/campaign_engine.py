@@ -8,11 +8,15 @@ Signals (docs/campaigns.md lists the thresholds and why):
 - price sensitivity: the share of the group's item revenue bought below list price, against the
   member base's, picks the offer: a discount for bargain hunters, early access for the rest.
 A candidate becomes a proposal only when its predicted incremental revenue exceeds the offer's
-estimated cost, and when the same target + offer is not already open or recently rejected.
+estimated cost, and when the same target + offer is not already open or recently rejected. When its
+audience is too small for the holdout to measure the predicted change (campaign_stats.power_plan),
+it says so up front: the rationale ends with why, and predicted_effect["measurable"] is False (the
+queue shows "too small to measure" beside the name). A shop of a few thousand members would
+otherwise get no proposal at all: the demo shop's largest audiences need 5,000-24,000 members.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import F, Q, Sum
@@ -23,6 +27,7 @@ from members.models.campaigns import OPEN_CAMPAIGN_STATUSES, CampaignStatus
 from members.models.order import REVENUE_STATUSES
 from members.selectors.campaigns import CHURN_RISK_THRESHOLD, campaign_audience_queryset
 from members.services.campaign_predictor import CampaignPredictor, audience_features, campaign_predictor_build
+from members.services.campaign_stats import power_plan
 from members.services.campaigns import CampaignSpec, campaign_create
 
 ENGINE_MIN_AUDIENCE = 20  # below this the engine proposes nothing: one message per friend is not a campaign
@@ -67,7 +72,7 @@ def campaign_engine_propose(*, today: date | None = None) -> list[Campaign]:
     ).exclude(engine_key="").values_list("engine_key", flat=True))
     predictor = campaign_predictor_build()
     created = []
-    for candidate in campaign_engine_candidates():
+    for candidate in campaign_engine_candidates(today=today):
         if candidate.key in blocked:
             continue
         campaign = _propose(candidate=candidate, predictor=predictor, today=today)
@@ -90,6 +95,8 @@ def _propose(*, candidate: Candidate, predictor: CampaignPredictor, today: date)
     gain = effect["incremental_revenue"]["estimate"]
     if gain <= float(cost):
         return None
+    plan = power_plan(audience_size=features.audience_size, baseline_rate=float(effect.get("baseline_rate", 0.0)),
+                      expected_rate=float(effect["redemption_rate"]["estimate"]))
     starts_on = today + timedelta(days=ENGINE_LEAD_DAYS)
     spec = CampaignSpec(
         name=candidate.name, target_kind=candidate.target_kind, offer_kind=candidate.offer_kind,
@@ -97,9 +104,14 @@ def _propose(*, candidate: Candidate, predictor: CampaignPredictor, today: date)
         focus_category=candidate.focus_category, budget=cost, starts_on=starts_on,
         ends_on=starts_on + timedelta(days=ENGINE_DURATION_DAYS - 1),
         rationale=(f"{candidate.rationale} {features.audience_size:,} members with marketing consent; expected "
-                   f"incremental revenue {gain:,.2f} against an estimated offer cost of {cost:,.2f}."),
+                   f"incremental revenue {gain:,.2f} against an estimated offer cost of {cost:,.2f}."
+                   + ("" if plan.measurable else f" Too small to measure: {plan.explanation}")),
     )
-    return campaign_create(spec=spec, engine_key=candidate.key, predictor=predictor)
+    campaign = campaign_create(spec=spec, engine_key=candidate.key, predictor=predictor)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        predicted_effect={**campaign.predicted_effect, "measurable": plan.measurable})
+    campaign.predicted_effect = {**campaign.predicted_effect, "measurable": plan.measurable}
+    return campaign
 
 
 def offer_cost(*, offer_kind: str, offer_value: Decimal, redeemers: float, avg_order_value: float) -> Decimal:
@@ -115,8 +127,11 @@ def offer_cost(*, offer_kind: str, offer_value: Decimal, redeemers: float, avg_o
     return (r * per_redeemer).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def campaign_engine_candidates() -> list[Candidate]:
-    """Every candidate the signals suggest (before the audience-size and cost checks)."""
+def campaign_engine_candidates(*, today: date | None = None) -> list[Candidate]:
+    """Every candidate the signals suggest (before the audience-size and cost checks), from the
+    year of orders up to the end of `today` (default: today): a replay of a past date reads no
+    later order."""
+    today = today or timezone.localdate()
     candidates = [
         Candidate(key="near_next_tier:bonus_points", name="Nudge to the next tier: bonus points",
                   target_kind=CampaignTargetKind.NEAR_NEXT_TIER, offer_kind=CampaignOfferKind.BONUS_POINTS,
@@ -134,9 +149,9 @@ def campaign_engine_candidates() -> list[Candidate]:
     segments = dict(Segment.objects.filter(kind=Segment.Kind.LEARNED, active=True).values_list("pk", "name"))
     tiers = dict(Tier.objects.values_list("pk", "name"))
     candidates += _group_candidates(field="order__member__segment_id", names=segments,
-                                    target_kind=CampaignTargetKind.SEGMENT, label="segment")
+                                    target_kind=CampaignTargetKind.SEGMENT, label="segment", today=today)
     candidates += _group_candidates(field="order__member__tier_id", names=tiers,
-                                    target_kind=CampaignTargetKind.TIER, label="tier")
+                                    target_kind=CampaignTargetKind.TIER, label="tier", today=today)
     return candidates
 
 
@@ -149,10 +164,13 @@ def _offer_for(ratio: float) -> tuple[str, Decimal, str]:
     return CampaignOfferKind.FREE_SHIPPING, Decimal(0), "free shipping rather than a discount"
 
 
-def _group_candidates(*, field: str, names: dict[int, str], target_kind: str, label: str) -> list[Candidate]:
-    """Category affinity and price sensitivity per group, from one grouped query over a year of items."""
-    since = timezone.now() - timedelta(days=LOOKBACK_DAYS)
-    rows = (OrderItem.objects.filter(order__status__in=REVENUE_STATUSES, order__placed_at__gte=since)
+def _group_candidates(*, field: str, names: dict[int, str], target_kind: str, label: str, today: date
+                      ) -> list[Candidate]:  # fmt: skip
+    """Category affinity and price sensitivity per group, from one grouped query over the year of
+    items up to the end of `today`."""
+    until = datetime.combine(today + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
+    rows = (OrderItem.objects.filter(order__status__in=REVENUE_STATUSES, order__placed_at__lt=until,
+                                     order__placed_at__gte=until - timedelta(days=LOOKBACK_DAYS))
             .exclude(product__category="").values(field, "product__category").order_by()
             .annotate(spend=Sum(F("quantity") * F("unit_price")),
                       discounted=Sum(F("quantity") * F("unit_price"), filter=Q(unit_price__lt=F("product__price")))))
@@ -184,8 +202,11 @@ def _group_candidates(*, field: str, names: dict[int, str], target_kind: str, la
         discount_share = sum(d for _, d in cats.values()) / total
         ratio = discount_share / base_discount_share if base_discount_share else 1.0
         offer, value, why = _offer_for(ratio)
-        pricing = (f"price sensitivity: {discount_share:.0%} of its spend was bought below list price against "
-                   f"{base_discount_share:.0%} overall, so {why}")
+        if base_discount_share > 0:
+            pricing = (f"price sensitivity: {discount_share:.0%} of its spend was bought below list price against "
+                       f"{base_discount_share:.0%} overall, so {why}")
+        else:  # nothing sold below list price: the signal says nothing, and the rationale says so
+            pricing = "nothing in the shop sold below list price last year, so no sign of price sensitivity: " + why
         out.append(Candidate(
             key=f"{label}:{group_id}:{cat}:{offer}",
             name=f"{cat} for {label} {names[group_id]}",

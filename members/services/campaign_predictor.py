@@ -66,7 +66,7 @@ def audience_features(*, members: QuerySet[Member], duration_days: int, as_of: d
     recent = orders.filter(placed_at__gte=end - timedelta(days=lookback)).aggregate(
         buyers=Count("member", distinct=True))
     aov = orders.filter(placed_at__gte=end - timedelta(days=365)).aggregate(v=Avg("total"))["v"]
-    latest = ChurnScore.objects.aggregate(d=Max("as_of"))["d"]
+    latest = ChurnScore.objects.filter(as_of__lte=as_of).aggregate(d=Max("as_of"))["d"]  # no later scores
     churn = None
     if latest is not None:
         churn = ChurnScore.objects.filter(as_of=latest, member__in=members.values("pk")).aggregate(

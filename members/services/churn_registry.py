@@ -1,9 +1,12 @@
 """The member-model registry (MemberModelVersion) and the bulk writer the churn and forecast
 scorers share.
 
-Versioning rule: a newly trained version becomes active when there is no active version of its
-kind, or when its backtest score is at least the active one's; otherwise it is stored inactive,
-with a note saying why, and the previous version keeps scoring.
+Versioning rule (ml.member_models.promotion, the same as the review models'): a newly trained
+version becomes active only when its backtest is clearly better than every baseline (95 % paired
+bootstrap interval above zero) and no worse than the active version on the same members; otherwise
+it is stored inactive, with a note saying why, and the previous version (if any) keeps scoring.
+While no trained version is active, the best baseline is stored and served as a version of its
+own (member_model_register_baseline), so members are still scored, and the note says so.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from members.models import MemberModelVersion
+from ml.member_models.promotion import PromotionDecision
 
 SCORE_COPY_BATCH_ROWS = 50_000  # rows per COPY + INSERT ... ON CONFLICT: bounds memory and lock time
 
@@ -37,32 +41,73 @@ def member_model_active(*, kind: str) -> MemberModelVersion:
     return version
 
 
+def member_model_backtest_artifact_path(*, kind: str, version: int) -> Path:
+    """The model the version's backtest scored (trained one window earlier): later candidates are
+    compared with it on their own backtest members."""
+    return Path(settings.MEMBERHUB_ARTIFACT_DIR) / "member_models" / f"{kind}-v{version}-backtest.joblib"
+
+
+def member_model_next_number(*, kind: str) -> int:
+    return (MemberModelVersion.objects.filter(kind=kind).aggregate(n=Max("version"))["n"] or 0) + 1
+
+
 @transaction.atomic
 def member_model_register(
-    *, kind: str, as_of: date, metrics: dict, backtest_score: float, save: Callable[[Path], Path]
+    *, kind: str, as_of: date, metrics: dict, backtest_score: float, save: Callable[[Path], Path],
+    decision: PromotionDecision, save_backtest: Callable[[Path], Path] | None = None,
 ) -> MemberModelVersion:
-    """Store a trained model (save(path) writes the artifact) and activate it if it backtests no worse.
+    """Store a trained model (save(path) writes the artifact; save_backtest the backtest's model)
+    and activate it when `decision` (ml.member_models.promotion.promotion_decide) says so.
 
-    `backtest_score` is higher-is-better (churn: ROC-AUC; forecast: minus MAE) and is kept in
-    metrics["backtest_score"] so later versions compare against it. Locks the kind's versions so
+    `backtest_score` is higher-is-better (churn: ROC-AUC; forecast: minus MAE), kept in
+    metrics["backtest_score"]; the decision in metrics["promotion"]. Locks the kind's versions so
     two trainings cannot both become active.
     """
     list(MemberModelVersion.objects.select_for_update().filter(kind=kind).values_list("pk"))
-    number = (MemberModelVersion.objects.filter(kind=kind).aggregate(n=Max("version"))["n"] or 0) + 1
+    number = member_model_next_number(kind=kind)
     path = save(member_model_artifact_path(kind=kind, version=number))
+    if save_backtest is not None:
+        save_backtest(member_model_backtest_artifact_path(kind=kind, version=number))
     current = MemberModelVersion.objects.filter(kind=kind, active=True).first()
-    previous = current.metrics.get("backtest_score") if current else None
-    better = previous is None or backtest_score >= previous
-    if current is None:
-        note = "First version: activated."
-    elif better:
-        note = f"Activated: backtest {backtest_score:.4f} >= v{current.version}'s {previous:.4f}."
+    if decision.promote and current is not None:
         MemberModelVersion.objects.filter(pk=current.pk).update(active=False)
-    else:
-        note = f"Kept v{current.version} active: backtest {backtest_score:.4f} < its {previous:.4f}."
+    note = decision.reason
+    if not decision.promote and current is not None:
+        note = f"{note} v{current.version} stays active."
     return MemberModelVersion.objects.create(
-        kind=kind, version=number, as_of=as_of, metrics={**metrics, "backtest_score": backtest_score},
-        artifact_path=str(path), active=better, note=note,
+        kind=kind, version=number, as_of=as_of,
+        metrics={**metrics, "backtest_score": backtest_score, "promotion": json_safe(decision.as_dict())},
+        artifact_path=str(path), active=decision.promote, note=note,
+    )  # fmt: skip
+
+
+def member_model_serves_baseline(version: MemberModelVersion | None) -> bool:
+    return version is not None and isinstance(version.metrics, dict) and version.metrics.get("served") == "baseline"
+
+
+@transaction.atomic
+def member_model_register_baseline(
+    *, kind: str, as_of: date, baseline: str, metrics: dict, backtest_score: float, save: Callable[[Path], Path],
+    save_backtest: Callable[[Path], Path], note: str,
+) -> MemberModelVersion | None:
+    """Store the best baseline as a version of `kind` and serve it, when the trained model did not
+    earn it: only while no trained version is active (no active version, or a baseline one, which
+    the fresher baseline replaces). A trained version that is active keeps scoring (None returned).
+    metrics["served"] = "baseline" and metrics["baseline"] name it; later candidates are compared
+    with its backtest model like with any active version."""
+    list(MemberModelVersion.objects.select_for_update().filter(kind=kind).values_list("pk"))
+    current = MemberModelVersion.objects.filter(kind=kind, active=True).first()
+    if current is not None and not member_model_serves_baseline(current):
+        return None
+    number = member_model_next_number(kind=kind)
+    path = save(member_model_artifact_path(kind=kind, version=number))
+    save_backtest(member_model_backtest_artifact_path(kind=kind, version=number))
+    if current is not None:
+        MemberModelVersion.objects.filter(pk=current.pk).update(active=False)
+    return MemberModelVersion.objects.create(
+        kind=kind, version=number, as_of=as_of, artifact_path=str(path), active=True, note=note,
+        metrics=json_safe({**metrics, "served": "baseline", "baseline": baseline, "backtest_score": backtest_score,
+                           "promotion": {"promote": True, "reason": note, "baseline": baseline}}),
     )  # fmt: skip
 
 

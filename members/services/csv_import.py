@@ -16,6 +16,7 @@ Batches commit one by one: a failure mid-file (the database going away) keeps ea
 and running the same file again finishes the job, because the import is idempotent.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -24,13 +25,18 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
+from members.services.csv_import_rows import (
+    ImportFileError,
+    ParsedRow,
+    RowError,
+    csv_file_encoding,
+    csv_rows_parse,
+)
+from members.services.csv_import_specs import SPECS, ImportSpec, Reference
 from members.services.scoring import reviews_schedule_scoring
 from members.services.tier_rechecks import tier_rechecks_for_refunded_orders
 
-from members.services.csv_import_rows import ImportFileError, ParsedRow, RowError, csv_rows_parse
-from members.services.csv_import_specs import SPECS, ImportSpec, Reference
-
-__all__ = ["BATCH_SIZE", "IMPORT_KINDS", "ImportFileError", "ImportReport", "RowError", "import_csv_file"]
+__all__ = ["BATCH_SIZE", "IMPORT_KINDS", "ImportFileError", "ImportReport", "RowError", "csv_data_rows_count", "import_csv_file"]
 
 # Rows per transaction: big enough that COPY and the upsert dominate, small enough that one
 # transaction holds a bounded number of row locks and a bounded staging table.
@@ -52,14 +58,18 @@ class ImportReport:
     unchanged: int = 0
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
+    encoding: str = "utf-8"  # how the file was read: utf-8 (the contract) or utf-16 (it had a UTF-16 BOM)
 
     @property
     def ok(self) -> bool:
         return self.rejected == 0
 
 
-def import_csv_file(*, kind: str, path: Path, batch_size: int = BATCH_SIZE) -> ImportReport:
+def import_csv_file(*, kind: str, path: Path, batch_size: int = BATCH_SIZE,
+                    on_rows: Callable[[int], None] | None = None) -> ImportReport:
     """Upsert every good record of the CSV file at `path` as `kind` (one of IMPORT_KINDS).
+
+    `on_rows(n)` hears, after each batch, how many more rows were read (progress bars).
 
     Bad records are skipped and listed in report.errors (sorted by line); good ones are kept.
     Raises ValueError for an unknown kind, ImportFileError when the file as a whole is unusable
@@ -72,8 +82,10 @@ def import_csv_file(*, kind: str, path: Path, batch_size: int = BATCH_SIZE) -> I
     now = timezone.now()  # one timestamp for the whole import: its rows share an updated_at
     defaults = {ref.column: ref.default_for_new() for ref in spec.references if ref.default_for_new}
     batch: list[ParsedRow] = []
+    reported = 0  # rows already passed to on_rows
     with Path(path).open("rb") as raw_lines:
-        for item in csv_rows_parse(spec=spec, raw_lines=raw_lines):
+        report.encoding = csv_file_encoding(raw_lines.peek(2)[:2])
+        for item in csv_rows_parse(spec=spec, raw_lines=raw_lines, encoding=report.encoding):
             report.rows_total += 1
             if isinstance(item, RowError):
                 report.errors.append(item)
@@ -82,8 +94,10 @@ def import_csv_file(*, kind: str, path: Path, batch_size: int = BATCH_SIZE) -> I
             if len(batch) >= batch_size:
                 _batch_import(spec=spec, rows=batch, now=now, defaults=defaults, report=report)
                 batch = []
+                reported = _report_rows(on_rows, report.rows_total, reported)
     if batch:
         _batch_import(spec=spec, rows=batch, now=now, defaults=defaults, report=report)
+    _report_rows(on_rows, report.rows_total, reported)
     report.errors.sort(key=lambda error: error.line)
     report.rejected = len(report.errors)
     if kind == "orders" and report.updated:
@@ -91,6 +105,20 @@ def import_csv_file(*, kind: str, path: Path, batch_size: int = BATCH_SIZE) -> I
     if kind == "reviews" and report.created:
         transaction.on_commit(reviews_schedule_scoring)  # new reviews are unscored: score them shortly
     return report
+
+
+def _report_rows(on_rows: Callable[[int], None] | None, rows_read: int, reported: int) -> int:
+    if on_rows and rows_read > reported:
+        on_rows(rows_read - reported)
+    return rows_read
+
+
+def csv_data_rows_count(*, path: Path) -> int:
+    """Non-blank lines after the header: the records, for a progress bar's total and ETA (a
+    record with a quoted newline counts twice, so it is an upper bound). One quick pass."""
+    with Path(path).open("rb") as raw:
+        lines = sum(1 for line in raw if line.strip())
+    return max(lines - 1, 0)
 
 
 def _batch_import(

@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
 
+from members.services.input_rules import external_id_problem, text_problem, timestamp_problem
+
 Parser = Callable[[str], object]
 
 
@@ -32,8 +34,15 @@ def _check_length(value: str, limit: int | None) -> str:
     return value
 
 
+def _check_text(value: str) -> str:
+    if problem := text_problem(value):
+        raise ValueRejected(problem)
+    return value
+
+
 def text(model: type[models.Model], field: str, *, required: bool = False, default: str = "") -> Parser:
-    """Free text limited to the model field's max_length (TextField: unlimited)."""
+    """Free text limited to the model field's max_length (TextField: unlimited), without
+    text-direction control characters (the API refuses them too)."""
     limit = _field(model, field).max_length
 
     def parse(value: str) -> str:
@@ -41,7 +50,20 @@ def text(model: type[models.Model], field: str, *, required: bool = False, defau
             if required:
                 raise ValueRejected("is required")
             return default
-        return _check_length(value, limit)
+        return _check_text(_check_length(value, limit))
+
+    return parse
+
+
+def external_id(model: type[models.Model], field: str) -> Parser:
+    """A record's own external id: required text that can appear in a page or API address."""
+    as_text = text(model, field, required=True)
+
+    def parse(value: str) -> str:
+        value = as_text(value)
+        if problem := external_id_problem(value):
+            raise ValueRejected(f"{value!r} {problem}")
+        return value
 
     return parse
 
@@ -158,7 +180,11 @@ def money(model: type[models.Model], field: str) -> Parser:
 
 
 def timestamp(*, required: bool = True) -> Parser:
-    """ISO 8601 date or timestamp, returned timezone-aware; naive means UTC, a date alone is midnight UTC."""
+    """ISO 8601 date or timestamp, returned timezone-aware; naive means UTC, a date alone is midnight UTC.
+
+    The API's range applies (members/services/input_rules.py): years 1900-2100, offsets within
+    ±14:00. Checked before converting to UTC, which overflows at the ends of datetime's range.
+    """
 
     def parse(value: str) -> datetime | None:
         if not value:
@@ -169,6 +195,8 @@ def timestamp(*, required: bool = True) -> Parser:
             moment = datetime.fromisoformat(value)
         except ValueError:
             raise ValueRejected(f"{value!r} is not an ISO 8601 date or timestamp") from None
+        if problem := timestamp_problem(moment):
+            raise ValueRejected(f"{value!r} {problem}")
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
     return parse

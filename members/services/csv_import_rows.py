@@ -2,11 +2,16 @@
 
 Shared by the Postgres and SQLite import paths. The file is read as bytes and decoded one
 physical line at a time, so a line with bytes that are not UTF-8 is rejected on its own and
-the lines around it are kept. Line numbers are physical lines with the header as line 1; a
-record whose quoted field spans several lines is reported by its first line.
+the lines around it are kept. A file that starts with a UTF-16 byte-order mark (spreadsheets'
+"Unicode text") is decoded as UTF-16 instead (csv_file_encoding). Line numbers are physical
+lines with the header as line 1; a record whose quoted field spans several lines is reported by
+its first line. A quote that is never closed where the record should end (wrong field count or
+unreadable) rejects only its own line: the lines it swallowed are read again, one by one.
 """
 
+import codecs
 import csv
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -34,22 +39,79 @@ class ImportFileError(ValueError):
     """The whole file is unusable (no header, missing columns); no row was imported."""
 
 
-def _decoded_lines(raw_lines: Iterable[bytes], bad_lines: dict[int, str]) -> Iterator[str]:
-    """Decode each line on its own; a line that cannot be stored is noted in `bad_lines` by number."""
-    for number, raw in enumerate(raw_lines, start=1):
+UTF8 = "utf-8"
+UTF16 = "utf-16"
+
+
+def csv_file_encoding(head: bytes) -> str:
+    """UTF16 when the file's first bytes are a UTF-16 byte-order mark, else UTF8 (the contract)."""
+    return UTF16 if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else UTF8
+
+
+def _utf16_text_lines(raw_lines: Iterable[bytes]) -> Iterator[str]:
+    """UTF-16 text split into lines. The raw "lines" were split at byte 0x0a, which is not a line
+    end in UTF-16, so the text is decoded incrementally and split again."""
+    decoder = codecs.getincrementaldecoder("utf-16")()  # reads the byte-order mark
+    pending = ""
+    for chunk in raw_lines:
         try:
-            line = raw.decode("utf-8")
+            pending += decoder.decode(chunk)
         except UnicodeDecodeError as exc:
-            bad_lines[number] = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at position {exc.start + 1})"
-            line = raw.decode("utf-8", errors="replace")
+            raise ImportFileError(f"The file starts as UTF-16 but is not valid UTF-16 ({exc.reason}).") from None
+        *complete, pending = pending.split("\n")
+        yield from (line + "\n" for line in complete)
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending
+
+
+def _decoded_lines(raw_lines: Iterable[bytes], bad_lines: dict[int, str], encoding: str) -> Iterator[tuple[int, str]]:
+    """(number, line) for each physical line; a line that cannot be stored is noted in `bad_lines`."""
+    if encoding == UTF16:
+        lines = enumerate(_utf16_text_lines(raw_lines), start=1)
+    else:
+        lines = enumerate(_utf8_lines(raw_lines, bad_lines), start=1)
+    for number, line in lines:
         if number == 1:
             line = line.removeprefix("\ufeff")  # a byte-order mark some spreadsheets write
         if "\x00" in line:
             bad_lines[number] = "contains a NUL byte"  # Postgres text cannot hold one
-        yield line
+        yield number, line
 
 
-def csv_rows_parse(*, spec: ImportSpec, raw_lines: Iterable[bytes]) -> Iterator[ParsedRow | RowError]:
+def _utf8_lines(raw_lines: Iterable[bytes], bad_lines: dict[int, str]) -> Iterator[str]:
+    for number, raw in enumerate(raw_lines, start=1):
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad_lines[number] = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at position {exc.start + 1})"
+            yield raw.decode("utf-8", errors="replace")
+
+
+class _LineFeed:
+    """The csv reader's input: numbered lines, remembering those the current record took, so a
+    record that swallowed lines by an unclosed quote can hand them back to be read again."""
+
+    def __init__(self, lines: Iterator[tuple[int, str]]):
+        self._lines = lines
+        self._returned: deque[tuple[int, str]] = deque()
+        self.taken: list[tuple[int, str]] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        item = self._returned.popleft() if self._returned else next(self._lines)
+        self.taken.append(item)
+        return item[1]
+
+    def give_back(self, items: list[tuple[int, str]]) -> None:
+        self._returned.extendleft(reversed(items))
+
+
+def csv_rows_parse(
+    *, spec: ImportSpec, raw_lines: Iterable[bytes], encoding: str = UTF8
+) -> Iterator[ParsedRow | RowError]:
     """Yield a ParsedRow or a RowError for each record of the file, in file order.
 
     Raises ImportFileError (before yielding anything) when the file is empty or its header
@@ -57,9 +119,11 @@ def csv_rows_parse(*, spec: ImportSpec, raw_lines: Iterable[bytes]) -> Iterator[
     A key (spec.key_columns) may appear once per file: a later record with the key of an
     earlier accepted record is rejected, naming the earlier line, so the file's author decides
     which version is right instead of the importer silently picking one. Blank lines are skipped.
+    `encoding` is UTF8 or UTF16 (csv_file_encoding of the file's first bytes).
     """
     bad_lines: dict[int, str] = {}
-    reader = csv.reader(_decoded_lines(raw_lines, bad_lines))
+    feed = _LineFeed(_decoded_lines(raw_lines, bad_lines, encoding))
+    reader = csv.reader(feed)
     header = next(reader, None)
     if header is None:
         raise ImportFileError(
@@ -83,18 +147,33 @@ def csv_rows_parse(*, spec: ImportSpec, raw_lines: Iterable[bytes]) -> Iterator[
     parsers = [(column.name, column.parse) for column in spec.columns]
     width = len(header)
     seen_keys: dict[tuple, int] = {}
-    last_line = 1
+    feed.taken = []  # forget the header's lines
     while True:
-        line = last_line + 1
+        unreadable = ""
         try:
             fields = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            last_line = reader.line_num
-            yield RowError(line, f"not readable as CSV ({exc})")
+            fields, unreadable = [], f"not readable as CSV ({exc})"
+        taken, feed.taken = feed.taken, []
+        if not taken:
+            return
+        line, last_line = taken[0][0], taken[-1][0]
+        if len(taken) > 1 and (unreadable or len(fields) != width):
+            # A quote opened on this line and not closed where the record should end: reject this
+            # line alone and read the lines it swallowed again, each on its own.
+            feed.give_back(taken[1:])
+            bad_lines.pop(line, None)
+            yield RowError(
+                line,
+                f"a quoted field opened on this line is not closed properly ({unreadable or f'{len(fields)} fields'}"
+                f" across lines {line}-{last_line}); the following lines were read on their own",
+            )
             continue
-        last_line = reader.line_num
+        if unreadable:
+            yield RowError(line, unreadable)
+            continue
         undecodable = [bad_lines.pop(n) for n in range(line, last_line + 1) if n in bad_lines]
         if undecodable:
             yield RowError(line, undecodable[0])
@@ -110,6 +189,8 @@ def csv_rows_parse(*, spec: ImportSpec, raw_lines: Iterable[bytes]) -> Iterator[
                 values.append(parse(fields[position].strip()))
             except ValueRejected as exc:
                 reasons.append(f"{name} {exc}")
+            except ArithmeticError:  # OverflowError and kin: a parser's blind spot costs one row, not the file
+                reasons.append(f"{name} {fields[position].strip()!r} is out of range")
         if reasons:
             yield RowError(line, "; ".join(reasons))
             continue

@@ -86,7 +86,7 @@ MEMBERS = ImportSpec(
     kind="members",
     model=Member,
     columns=(
-        Column("external_id", f.text(Member, "external_id", required=True), TEXT, "external_id"),
+        Column("external_id", f.external_id(Member, "external_id"), TEXT, "external_id"),
         Column("email", f.email(Member, "email"), TEXT, "email"),
         Column("name", f.text(Member, "name"), TEXT, "name"),
         Column("joined_at", f.timestamp(), TIMESTAMP, "joined_at"),
@@ -126,7 +126,7 @@ ORDERS = ImportSpec(
     kind="orders",
     model=Order,
     columns=(
-        Column("external_id", f.text(Order, "external_id", required=True), TEXT, "external_id"),
+        Column("external_id", f.external_id(Order, "external_id"), TEXT, "external_id"),
         Column("member_external_id", f.text(Member, "external_id", required=True), TEXT, None),
         Column("placed_at", f.timestamp(), TIMESTAMP, "placed_at"),
         Column("status", f.choice(OrderStatus.values, default=OrderStatus.PLACED), TEXT, "status"),
@@ -161,7 +161,7 @@ REVIEWS = ImportSpec(
     kind="reviews",
     model=Review,
     columns=(
-        Column("external_id", f.text(Review, "external_id", required=True), TEXT, "external_id"),
+        Column("external_id", f.external_id(Review, "external_id"), TEXT, "external_id"),
         Column("member_external_id", f.text(Member, "external_id", required=True), TEXT, None),
         Column("product_sku", f.text(Product, "sku", required=True), TEXT, None),
         Column("order_external_id", f.optional_key(Order, "external_id"), TEXT, None),

@@ -40,6 +40,7 @@ from members.services.demo_shop_data import (
     retail_sample_read,
 )
 from members.services.demo_shop_people import demo_person_make
+from ml.progress import Progress
 
 if TYPE_CHECKING:
     from members.services.csv_import import ImportReport
@@ -293,12 +294,16 @@ def _members_write(
 
 
 def demo_shop_load(
-    *, seed: int = 7, anchor_date: date | None = None, limit_members: int | None = None
+    *, seed: int = 7, anchor_date: date | None = None, limit_members: int | None = None,
+    progress: Progress | None = None,
 ) -> DemoShopLoad:
     """Write the demo shop's CSVs to a temporary directory and import them in dependency order."""
+    progress = progress or Progress.quiet()
     with tempfile.TemporaryDirectory(prefix="demo-shop-") as scratch:
-        paths, counts, added = demo_shop_write(
-            out_dir=Path(scratch), seed=seed, anchor_date=anchor_date, limit_members=limit_members
-        )
-        reports = import_csv_files(paths=paths)
+        with progress.step("build the demo shop's CSV files") as step:
+            paths, counts, added = demo_shop_write(
+                out_dir=Path(scratch), seed=seed, anchor_date=anchor_date, limit_members=limit_members
+            )
+            step.summary = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        reports = import_csv_files(paths=paths, progress=progress)
     return DemoShopLoad(counts=counts, reports=reports, reviews_on_added_lines=added)

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ml.progress import Progress
+
 if TYPE_CHECKING:
     from members.services.csv_import import ImportReport
 
@@ -77,19 +79,23 @@ class ImportCsvWriters(AbstractContextManager["ImportCsvWriters"]):
             handle.close()
 
 
-def import_csv_files(*, paths: dict[str, Path]) -> dict[str, ImportReport]:
+def import_csv_files(*, paths: dict[str, Path], progress: Progress | None = None) -> dict[str, ImportReport]:
     """Import each kind's CSV through `import_csv_file`, parents first; returns the reports by kind.
+    ``progress`` (ml.progress) prints each kind's start and finish with rows and elapsed time.
 
     Stops at the first kind whose report has rejected rows: its children would only be rejected
     in turn for the missing parents, which hides the real error.
     """
-    from members.services.csv_import import import_csv_file
+    from members.services.csv_import import csv_data_rows_count, import_csv_file
 
+    progress = progress or Progress.quiet()
     reports: dict[str, ImportReport] = {}
     for kind in IMPORT_ORDER:
         if kind not in paths:
             continue
-        reports[kind] = import_csv_file(kind=kind, path=paths[kind])
+        with progress.step(f"import {kind}", total=csv_data_rows_count(path=paths[kind])) as step:
+            reports[kind] = import_csv_file(kind=kind, path=paths[kind], on_rows=step.advance)
+            step.summary = import_reports_summary({kind: reports[kind]})[0].split(": ", 1)[1]
         if not reports[kind].ok:
             break
     return reports

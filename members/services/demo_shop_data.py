@@ -97,6 +97,7 @@ class ClothingReview:
     division: str
     department: str
     class_name: str
+    recommended: bool = True  # the reviewer's own "Recommended IND" (the demo history's label corrections)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,7 @@ def clothing_reviews_read(path: Path = REVIEWS_SAMPLE) -> tuple[ClothingReview, 
                 division=DIVISION_SPELLING.get(row["Division Name"].strip(), row["Division Name"].strip()),
                 department=row["Department Name"].strip(),
                 class_name=row["Class Name"].strip(),
+                recommended=row.get("Recommended IND", "1").strip() != "0",
             )
             for row in csv.DictReader(handle)
         )

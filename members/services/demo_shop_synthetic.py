@@ -29,6 +29,7 @@ from members.services.demo_shop_people import (
     MALE_FIRST_NAMES,
     SURNAMES,
 )
+from ml.progress import Progress
 
 if TYPE_CHECKING:
     from members.services.csv_import import ImportReport
@@ -143,11 +144,15 @@ def demo_synthetic_write(
     return dict(writers.paths), dict(writers.counts)
 
 
-def demo_synthetic_load(*, members: int, seed: int = 7, anchor_date: date | None = None) -> SyntheticLoad:
+def demo_synthetic_load(*, members: int, seed: int = 7, anchor_date: date | None = None,
+                        progress: Progress | None = None) -> SyntheticLoad:
     """Write a synthetic shop to a temporary directory and import it in dependency order."""
+    progress = progress or Progress.quiet()
     with tempfile.TemporaryDirectory(prefix="synthetic-shop-") as scratch:
-        paths, counts = demo_synthetic_write(out_dir=Path(scratch), members=members, seed=seed,
-                                             anchor_date=anchor_date)
-        reports = import_csv_files(paths=paths)
+        with progress.step("generate the synthetic shop's CSV files") as step:
+            paths, counts = demo_synthetic_write(out_dir=Path(scratch), members=members, seed=seed,
+                                                 anchor_date=anchor_date)
+            step.summary = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        reports = import_csv_files(paths=paths, progress=progress)
     return SyntheticLoad(counts=counts, reports=reports)
 

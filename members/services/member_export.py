@@ -30,6 +30,17 @@ MEMBER_EXPORT_COLUMNS = (
 EXPORT_CHUNK_ROWS = 2_000
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...), +1+1, -2+3,
+# @SUM(...), and tab / carriage return, which some programs skip before the formula).
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading apostrophe before a formula trigger (OWASP
+    "CSV injection"). The apostrophe is not shown by spreadsheets; other values pass unchanged."""
+    return "'" + value if value.startswith(_FORMULA_TRIGGERS) else value
+
+
 class _LineBuffer:
     """csv.writer target that hands back each line instead of storing it."""
 
@@ -78,7 +89,8 @@ def member_export_csv(*, members: QuerySet[Member]) -> Iterator[str]:
     """The CSV text, line by line (header first), ready for a StreamingHttpResponse.
 
     Formats match what the members import reads back: joined_at as ISO 8601 in UTC, consent as
-    true/false, blank birth year as an empty cell, money with two decimals.
+    true/false, blank birth year as an empty cell, money with two decimals. Text cells that a
+    spreadsheet would run as a formula get a leading apostrophe (spreadsheet_safe).
     """
     writer = csv.writer(_LineBuffer())
     yield writer.writerow(MEMBER_EXPORT_COLUMNS)
@@ -87,17 +99,17 @@ def member_export_csv(*, members: QuerySet[Member]) -> Iterator[str]:
          spend, orders) = row
         yield writer.writerow(
             (
-                external_id,
-                email,
-                name,
+                spreadsheet_safe(external_id),
+                spreadsheet_safe(email),
+                spreadsheet_safe(name),
                 joined_at.astimezone(UTC).isoformat(),
-                country,
-                city,
+                spreadsheet_safe(country),
+                spreadsheet_safe(city),
                 "" if birth_year is None else birth_year,
-                gender,
+                spreadsheet_safe(gender),
                 status,
                 "true" if consent else "false",
-                tier,
+                spreadsheet_safe(tier or ""),
                 f"{spend:.2f}",
                 orders,
             )

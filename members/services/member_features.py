@@ -17,6 +17,9 @@ Definitions (all windows end at the cut-off):
 - topic_sentiment: per topic in Review.topics (strings, or objects with "topic"/"name" and an
   optional "sentiment" that overrides the review's), over scored reviews only; empty otherwise;
 - negative_service_reviews_90: negative reviews tagged with a SERVICE_TOPICS topic in the last 90 days;
+- negative_reviews_90: negative reviews in the last 90 days (any topic);
+- frequency/monetary_same_period_ly: orders and spend in [cutoff - 365 days, cutoff - 275 days),
+  last year's version of the 90 days after as_of (0 when the member or the data is younger);
 - text_embedding: mean of the member's review embeddings (member_text_embeddings_compute, a
   second pass: the vectors are float32 bytes, which SQL cannot average).
 """
@@ -36,13 +39,17 @@ FEATURE_COLUMNS = (
     "frequency_90", "frequency_365", "monetary_90", "monetary_365", "avg_order_value",
     "return_cancel_rate", "tenure_days", "category_shares", "review_count", "avg_rating",
     "negative_review_share", "days_since_last_review", "negative_service_reviews_90",
-    "topic_sentiment", "computed_at",
+    "topic_sentiment", "frequency_same_period_ly", "monetary_same_period_ly", "negative_reviews_90",
+    "computed_at",
 )  # fmt: skip
 
 # Review topics whose complaints signal churn (issue 5: "a new negative review about service or
 # delivery"): the review models' codes (ml/topics.py, members.services.scoring.CHURN_TOPICS) and
 # the plain words, for topics written by an import.
 SERVICE_TOPICS = ("customer_service", "delivery_logistics", "service", "delivery")
+# "Same period last year": the SAME_PERIOD_DAYS days that began a year before the day after as_of,
+# i.e. last year's version of the horizon churn and the forecast look at (seasonal shops).
+SAME_PERIOD_DAYS = 90
 
 _FEATURES_SQL = """
 WITH eligible AS (
@@ -71,7 +78,12 @@ ord AS (
         coalesce(sum(total) FILTER (WHERE is_revenue AND placed_at >= %(cutoff)s - interval '365 days'), 0)
             AS monetary_365,
         count(*) FILTER (WHERE placed_at >= %(cutoff)s - interval '365 days') AS orders_365_all,
-        count(*) FILTER (WHERE NOT is_revenue AND placed_at >= %(cutoff)s - interval '365 days') AS bad_365
+        count(*) FILTER (WHERE NOT is_revenue AND placed_at >= %(cutoff)s - interval '365 days') AS bad_365,
+        count(*) FILTER (WHERE is_revenue AND placed_at >= %(cutoff)s - interval '365 days'
+                         AND placed_at < %(cutoff)s - interval '365 days' + %(horizon)s) AS frequency_same_period_ly,
+        coalesce(sum(total) FILTER (WHERE is_revenue AND placed_at >= %(cutoff)s - interval '365 days'
+                                    AND placed_at < %(cutoff)s - interval '365 days' + %(horizon)s), 0)
+            AS monetary_same_period_ly
     FROM member_orders
     GROUP BY member_id
 ),
@@ -102,7 +114,8 @@ member_reviews AS (
 revs AS (
     SELECT member_id, count(*) AS review_count, avg(rating)::float AS avg_rating,
         avg(CASE WHEN is_negative THEN 1.0 ELSE 0.0 END)::float AS negative_share,
-        max(created_at) AS last_review_at
+        max(created_at) AS last_review_at,
+        count(*) FILTER (WHERE is_negative AND created_at >= %(cutoff)s - interval '90 days') AS negative_90
     FROM member_reviews
     GROUP BY member_id
 ),
@@ -157,6 +170,9 @@ SELECT e.member_id, %(as_of)s::date,
     %(as_of)s::date - (r.last_review_at AT TIME ZONE 'UTC')::date,
     coalesce(s.complaints, 0),
     coalesce(t.topic_sentiment, '{{}}'::jsonb),
+    coalesce(o.frequency_same_period_ly, 0),
+    coalesce(o.monetary_same_period_ly, 0),
+    coalesce(r.negative_90, 0),
     now()
 FROM eligible e
 LEFT JOIN ord o ON o.member_id = e.member_id
@@ -199,6 +215,7 @@ def member_features_compute(*, as_of: date, member_ids: Sequence[int] | None = N
         "member_ids": list(member_ids) if member_ids is not None else None,
         "revenue": [str(s) for s in REVENUE_STATUSES],
         "service_topics": list(SERVICE_TOPICS),
+        "horizon": timedelta(days=SAME_PERIOD_DAYS),
     }
     with transaction.atomic(), connection.cursor() as cursor:
         # The CTEs' row estimates are wild (billions), so Postgres would JIT-compile the statement

@@ -2,10 +2,10 @@
 evaluation, churn, forecast. `manage.py refresh_members` and the Celery chain in
 members/member_tasks.py run the same steps.
 
-Training: the churn and forecast models are (re)trained during a refresh when no version is
-active, when the active one was trained for a date RETRAIN_EVERY_DAYS or more before as_of (or
-after it: a replay of an earlier date gets a model that has not seen that date's future), or when
-asked. A new version only replaces the active one if it backtests no worse (churn_registry).
+Training: the churn and forecast models are (re)trained during a refresh when no version exists,
+when the newest one was trained for a date RETRAIN_EVERY_DAYS or more before as_of (or after it: a
+replay of an earlier date gets a model that has not seen that date's future), or when asked. A new
+version is served only under the promotion rule (churn_registry, ml/member_models/promotion.py).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from members.models import MemberModelKind, MemberModelVersion
 from members.services.churn import TrainingWindows, churn_score, churn_train, training_windows
 from members.services.member_features import member_features_compute, member_text_embeddings_compute
 from members.services.segments import segments_refresh
+from members.services.spend_forecast import spend_forecast_score, spend_forecast_train
 from members.services.tier_evaluation import tier_evaluation_run
 from members.services.tier_warnings import tier_will_downgrade_publish
-from members.services.spend_forecast import spend_forecast_score, spend_forecast_train
+from ml.progress import Progress
 
 RETRAIN_EVERY_DAYS = 7
 STEPS = ("features", "segments", "tiers", "churn", "forecast")
@@ -69,8 +70,10 @@ def refresh_tiers(ctx: RefreshContext) -> StepResult:
 
 
 def _needs_training(kind: str, ctx: RefreshContext) -> bool:
-    active = MemberModelVersion.objects.filter(kind=kind, active=True).first()
-    return ctx.retrain or active is None or not (0 <= (ctx.as_of - active.as_of).days < RETRAIN_EVERY_DAYS)
+    # The newest version, served or not: one the promotion rule refused a few days ago is not
+    # retrained every night (at a million members that is minutes each time); a week later it is.
+    newest = MemberModelVersion.objects.filter(kind=kind).order_by("-version").first()
+    return ctx.retrain or newest is None or not (0 <= (ctx.as_of - newest.as_of).days < RETRAIN_EVERY_DAYS)
 
 
 def _model_step(step: str, kind: str, ctx: RefreshContext, train: Callable, score: Callable) -> StepResult:
@@ -81,8 +84,11 @@ def _model_step(step: str, kind: str, ctx: RefreshContext, train: Callable, scor
             notes.append(f"trained v{version.version} ({version.note})")
         except ValueError as exc:
             notes.append(f"training skipped: {exc}")
-    if not MemberModelVersion.objects.filter(kind=kind, active=True).exists():
+    active = MemberModelVersion.objects.filter(kind=kind, active=True).first()
+    if active is None:
         return StepResult(step, "; ".join([*notes, "no active model: nothing scored"]), ok=False)
+    if active.metrics.get("served") == "baseline":  # no trained version has beaten it yet
+        notes.append(f"serving the baseline v{active.version} ({active.metrics.get('baseline')})")
     notes.append(f"{score(as_of=ctx.as_of)} members scored")
     return StepResult(step, "; ".join(notes))
 
@@ -104,13 +110,17 @@ STEP_FUNCTIONS: dict[str, Callable[[RefreshContext], StepResult]] = {
 }
 
 
-def member_refresh_run(*, as_of: date, retrain: bool = False, on_step: Callable[[StepResult], None] | None = None
-                       ) -> list[StepResult]:  # fmt: skip
-    """Run every step in STEPS order for `as_of`; `on_step` sees each result as it finishes."""
+def member_refresh_run(*, as_of: date, retrain: bool = False, on_step: Callable[[StepResult], None] | None = None,
+                       progress: Progress | None = None) -> list[StepResult]:  # fmt: skip
+    """Run every step in STEPS order for `as_of`; `on_step` sees each result as it finishes, and
+    ``progress`` (ml.progress) prints each step's start and finish with its elapsed time."""
     ctx = RefreshContext(as_of=as_of, retrain=retrain)
+    progress = progress or Progress.quiet()
     results = []
     for name in STEPS:
-        result = STEP_FUNCTIONS[name](ctx)
+        with progress.step(f"members: {name}") as step:
+            result = STEP_FUNCTIONS[name](ctx)
+            step.summary = result.summary
         results.append(result)
         if on_step:
             on_step(result)

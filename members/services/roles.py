@@ -6,17 +6,19 @@ from members.services.web_roles import web_roles_ensure_groups
 
 OPERATIONS_GROUP = "Operations"
 
-# Operations staff manage the shop's day-to-day data but not the tier ladder's definition.
+# Operations staff manage the shop's day-to-day data but not the tier ladder's definition, nor
+# campaigns or models (docs/roles.md; web actions: members/views/permissions.py).
 _OPERATIONS_PERMISSIONS = {
     "member": ("view", "add", "change"),
     "order": ("view", "add", "change"),
     "orderitem": ("view", "add", "change", "delete"),
     "review": ("view", "add", "change", "delete"),
     "product": ("view", "add", "change"),
-    "segment": ("view",),
+    "segment": ("view", "add", "change"),  # rule segments on the web pages
     "tier": ("view",),
     "tierchange": ("view", "add", "change"),
     "importjob": ("view", "add"),
+    "scheduledrun": ("view", "change"),  # retry a failed nightly run on the System page
 }
 
 

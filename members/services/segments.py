@@ -26,7 +26,12 @@ from scipy.optimize import linear_sum_assignment
 from members.models import MemberFeatures, Segment, SegmentSnapshot
 from members.selectors.segments import segment_features_stats
 from members.services.segments_rules import segment_rule_features
-from ml.member_models.segmentation import SegmentationConfig, SegmentationResult, segment_members
+from ml.member_models.segmentation import (
+    SegmentationConfig,
+    SegmentationResult,
+    segment_members,
+    segment_name_choose,
+)
 
 MIN_MATCH_JACCARD = 0.2
 MAX_PROFILE_DISTANCE = 1.5  # Euclidean distance between z-score profiles on shared columns
@@ -112,6 +117,10 @@ def _apply_clustering(
         old_profiles={pk: s.profile.get("zscores", {}) for pk, s in old_segments.items()},
     )
     label_to_segment: dict[int, int] = {}
+    # Names are stable: a matched segment keeps its name (campaigns and people refer to it), and a
+    # new one takes its most plain candidate that no kept segment holds (segment_name_choose).
+    kept = {old_segments[pk].name.lower() for pk in matches.values()}
+    taken: set[str] = set(kept)
     for profile in clustering.profiles:
         stored_profile = {
             "zscores": profile.zscores,
@@ -123,9 +132,11 @@ def _apply_clustering(
         }
         segment = old_segments.get(matches.get(profile.label))
         if segment is None:
+            name = segment_name_choose(profile.name_candidates or [profile.name], taken=taken)
+            taken.add(name.lower())
             segment = Segment.objects.create(
                 kind=Segment.Kind.LEARNED,
-                name=profile.name,
+                name=name,
                 description=profile.description,
                 profile=stored_profile,
             )
@@ -133,8 +144,8 @@ def _apply_clustering(
         else:
             segment.profile = stored_profile
             if not segment.name_is_custom:
-                segment.name, segment.description = profile.name, profile.description
-            segment.save(update_fields=["profile", "name", "description", "updated_at"])
+                segment.description = profile.description  # today's figures; the name stays
+            segment.save(update_fields=["profile", "description", "updated_at"])
             result.matched += 1
         label_to_segment[profile.label] = segment.pk
         result.sizes[segment.name] = profile.size

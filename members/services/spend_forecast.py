@@ -15,21 +15,32 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
 from members.models import MemberModelKind, MemberModelVersion, SpendForecast
 from members.models.order import REVENUE_STATUSES
 from members.selectors.member_features import OUTCOME_DAYS, member_feature_rows
-from members.services.churn import TrainingWindows, training_windows
 from members.services.churn_registry import (
     json_safe,
     member_model_active,
     member_model_register,
+    member_model_register_baseline,
     scores_upsert,
 )
 from members.services.member_features import features_cutoff
-from ml.member_models.forecast import ForecastConfig, ForecastModel, forecast_backtest, forecast_fit
+from members.services.member_model_compare import active_backtest_predictions
+from members.services.member_windows import TrainingWindows, training_windows
+from ml.member_models.forecast import (
+    ForecastConfig,
+    ForecastModel,
+    forecast_backtest_metrics,
+    forecast_fit,
+    forecast_seasonal_factor,
+)
+from ml.member_models.promotion import promotion_decide
+from ml.member_models.served_baselines import forecast_artifact_load, naive_forecast_fit
 
 FORECAST_COLUMNS = ("member_id", "as_of", "expected_spend", "spend_low", "spend_high", "model_version_id",
                     "scored_at", "likely_to_reach_next_tier", "at_risk_of_downgrade")  # fmt: skip
@@ -76,23 +87,84 @@ def _qualifying_window_days() -> int:
     return tier_policy_active().qualifying_window_days
 
 
+def spend_forecast_recipe_fit(*, windows: TrainingWindows, model_date: date,
+                              config: ForecastConfig | None = None) -> ForecastModel:  # fmt: skip
+    """The forecast for `model_date`: fitted on the most recent labelled window, times last year's
+    seasonal change when the data reaches back a year (members.services.member_windows)."""
+    latest = windows.latest(before=model_date)
+    if not latest.rows:
+        raise ValueError(f"No members had joined by {latest.as_of}; the forecast needs 180 days of history.")
+    model = forecast_fit(latest.rows, latest.spend, config)
+    seasonal = windows.seasonal(model_date)
+    if seasonal is not None:
+        season, before = seasonal
+        model.seasonal_factor = forecast_seasonal_factor(
+            model, season_rows=season.rows, season_spend=season.spend, before_rows=before.rows,
+            before_spend=before.spend,
+        )  # fmt: skip
+    return model
+
+
+def minus_mae(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """Higher-is-better forecast score for the promotion rule: minus the mean absolute error."""
+    return -float(np.mean(np.abs(predicted - actual)))
+
+
 def spend_forecast_train(*, as_of: date, windows: TrainingWindows | None = None,
                          config: ForecastConfig | None = None) -> MemberModelVersion:  # fmt: skip
     """Backtest and train the forecast for date T = `as_of` (windows as in members.services.churn);
-    register it, higher-is-better score = minus the backtest MAE."""
+    register it, higher-is-better score = minus the backtest MAE. It is never activated when its
+    backtest does not clearly beat the naive forecast (ml.member_models.promotion); while no trained
+    version is active, the naive forecast is then served instead (spend_forecast_baseline_serve)."""
     w = windows or training_windows(as_of=as_of)
     if not w.train_rows or not w.eval_rows:
         raise ValueError(f"No members had joined by {w.train_as_of}; the forecast needs 180 days of history.")
-    backtest = forecast_backtest(train_rows=w.train_rows, train_spend=w.train_spend, eval_rows=w.eval_rows,
-                                 eval_spend=w.eval_spend, config=config)  # fmt: skip
-    production = forecast_fit(w.eval_rows, w.eval_spend, config)
+    backtest_model = spend_forecast_recipe_fit(windows=w, model_date=w.eval_as_of, config=config)
+    metrics, predictions = forecast_backtest_metrics(backtest_model, w.eval_rows, w.eval_spend)
+    production = spend_forecast_recipe_fit(windows=w, model_date=as_of, config=config)
+    active, active_name = active_backtest_predictions(
+        kind=MemberModelKind.FORECAST, eval_as_of=w.eval_as_of, rows=w.eval_rows,
+        predict=lambda m, rows: m.predict(rows)[0],
+    )  # fmt: skip
+    decision = promotion_decide(
+        minus_mae, np.asarray(w.eval_spend, dtype=float), predictions["model"], metric="minus MAE",
+        baselines={"naive (last 90 days)": predictions["naive"]}, active=active, active_name=active_name,
+    )  # fmt: skip
     metrics = json_safe({
-        "backtest": backtest.metrics,
+        "backtest": metrics,
         "windows": {"train_as_of": str(w.train_as_of), "eval_as_of": str(w.eval_as_of), "horizon_days": OUTCOME_DAYS},
         "production_trained_on": str(w.eval_as_of),
+        "seasonal_factor": round(production.seasonal_factor, 4),
     })  # fmt: skip
-    return member_model_register(kind=MemberModelKind.FORECAST, as_of=as_of, metrics=metrics,
-                                 backtest_score=-float(backtest.metrics["model"]["mae"]), save=production.save)
+    candidate = member_model_register(kind=MemberModelKind.FORECAST, as_of=as_of, metrics=metrics,
+                                      backtest_score=-float(metrics["backtest"]["model"]["mae"]), save=production.save,
+                                      save_backtest=backtest_model.save, decision=decision)  # fmt: skip
+    if not decision.promote:
+        spend_forecast_baseline_serve(windows=w, as_of=as_of, candidate=candidate)
+    return candidate
+
+
+def spend_forecast_baseline_serve(*, windows: TrainingWindows, as_of: date,
+                                  candidate: MemberModelVersion) -> MemberModelVersion | None:  # fmt: skip
+    """Serve the naive forecast (the last 90 days' spend, as in the backtest) as a version of its
+    own while no trained version is active (churn_registry.member_model_register_baseline), its
+    10-90 % range from the residuals on the latest labelled window. Returns the served version, or
+    None when a trained one keeps scoring."""
+    w = windows
+    earlier, latest = w.latest(before=w.eval_as_of), w.latest(before=as_of)
+    backtest_baseline = naive_forecast_fit(earlier.rows, earlier.spend)
+    metrics, _ = forecast_backtest_metrics(backtest_baseline, w.eval_rows, w.eval_spend)
+    production = naive_forecast_fit(latest.rows, latest.spend)
+    mae = float(metrics["model"]["mae"])
+    note = (f"Baseline served: the spend forecast (v{candidate.version}) is not yet clearly better than the naive "
+            f"forecast on your history, so MemberHub serves the naive estimate (the next 90 days' spend equals the "
+            f"last 90 days'; backtest MAE {mae:.2f}). A trained version replaces it once it is clearly better.")  # fmt: skip
+    return member_model_register_baseline(
+        kind=MemberModelKind.FORECAST, as_of=as_of, baseline="naive (last 90 days)", backtest_score=-mae,
+        metrics={"backtest": metrics, "windows": candidate.metrics.get("windows"),
+                 "production_trained_on": str(latest.as_of), "seasonal_factor": 1.0},
+        save=production.save, save_backtest=backtest_baseline.save, note=note,
+    )  # fmt: skip
 
 
 def spend_forecast_score(*, as_of: date, member_ids: list[int] | None = None) -> int:
@@ -100,7 +172,7 @@ def spend_forecast_score(*, as_of: date, member_ids: list[int] | None = None) ->
     and set their tier flags (spend_forecast_flags_set). The features for `as_of` must exist.
     Returns rows written."""
     version = member_model_active(kind=MemberModelKind.FORECAST)
-    model = ForecastModel.load(Path(version.artifact_path))
+    model = forecast_artifact_load(Path(version.artifact_path))
     rows = member_feature_rows(as_of=as_of, member_ids=member_ids)
     if not rows:
         return 0

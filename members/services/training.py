@@ -5,8 +5,8 @@ with a conditional UPDATE (queued -> running), builds the dataset from the datab
 from star ratings, overridden by people's labels; see ml/labels.py), fine-tunes with ml.train
 while storing progress on the row, and writes a ModelVersion. The new version becomes active only
 if it beats the active one on the *same* test data (the active model is scored on the new run's
-test split and macro-F1 compared); otherwise it stays a candidate. A failed or cancelled run
-never touches the active model.
+test split); the rule, with the TF-IDF + LR baseline as a real candidate, is in
+members/services/model_registry.py. A failed or cancelled run never touches the active model.
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from members.models import (
@@ -42,7 +40,7 @@ ROW_CHUNK_SIZE = 2_000  # server-side cursor chunk when reading reviews for a da
 # TrainConfig defaults (ml/config.py).
 RUN_PARAMETERS: dict[str, type] = {
     "epochs": float, "max_train_samples": int, "batch_size": int, "learning_rate": float,
-    "max_length": int, "seed": int,
+    "max_length": int, "seed": int, "max_minutes": float, "stack_tfidf": bool,
 }
 
 
@@ -70,6 +68,8 @@ def training_run_create(*, task: str, parameters: dict[str, Any] | None = None, 
             raise TrainingError(f"Unknown training option {name!r}; known: {', '.join(RUN_PARAMETERS)}.")
         if value is None or value == "":
             continue
+        if RUN_PARAMETERS[name] is bool and not isinstance(value, bool):
+            raise TrainingError(f"{name} must be true or false, got {value!r}.")
         try:
             clean[name] = RUN_PARAMETERS[name](value)
         except (TypeError, ValueError):
@@ -121,13 +121,9 @@ def review_training_rows() -> Iterator[dict[str, Any]]:
 
 def train_config_for(*, run: TrainingRun, output_dir: Path):
     """The ml TrainConfig of a run: DB columns, the base model setting and the run's options."""
-    from ml.config import TrainConfig
+    from members.services.model_registry import review_train_config
 
-    return TrainConfig(
-        task=run.task, base_model=settings.MEMBERHUB_BASE_MODEL or None, text_column="body",
-        title_column="title", rating_column="rating", label_column="human_label", timestamp_column="created_at",
-        output_dir=str(output_dir), **run.parameters,
-    )
+    return review_train_config(task=run.task, output_dir=output_dir, parameters=run.parameters)
 
 
 class ProgressRecorder:
@@ -179,12 +175,15 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
     """
     if not training_run_claim(run_id=run_id):
         return None
+    from members.services.model_registry import ARTIFACT_ONLY_METRICS
     from ml.callbacks import TrainingCancelled
     from ml.device import pick_device
     from ml.train import train
 
     run = TrainingRun.objects.get(pk=run_id)
-    output_dir = Path(settings.MEMBERHUB_ARTIFACT_DIR) / run.task / f"run-{run.pk}"
+    from members.services.model_registry import review_artifact_dir
+
+    output_dir = review_artifact_dir(task=run.task, name=f"run-{run.pk}")
     recorder = ProgressRecorder(run.pk)
     TrainingRun.objects.filter(pk=run.pk).update(device=str(pick_device()))
     try:
@@ -205,7 +204,7 @@ def training_run_execute(*, run_id: int) -> TrainingRun | None:
     data = result.run_config.get("data", {})
     TrainingRun.objects.filter(pk=run_id).update(
         dataset_sizes=data, device=result.run_config.get("device", ""),
-        metrics={k: v for k, v in result.metrics.items() if k != "log_history"},
+        metrics={k: v for k, v in result.metrics.items() if k not in ARTIFACT_ONLY_METRICS},
     )
     version = model_version_record(run=run, result=result, rows=rows, config=config)
     return _finish(run_id, TrainingRunStatus.SUCCEEDED, version=version)
@@ -217,84 +216,11 @@ def _finish(run_id: int, status: str, *, error: str = "", version: ModelVersion 
     return TrainingRun.objects.get(pk=run_id)
 
 
-@dataclass(frozen=True)
-class Challenge:
-    """The champion scored on the challenger's test split."""
-
-    champion_id: int | None
-    champion_label: str
-    champion_macro_f1: float | None
-    challenger_macro_f1: float
-    test_size: int
-    error: str = ""
-
-    @property
-    def challenger_wins(self) -> bool:
-        return self.champion_id is None or (
-            not self.error and self.champion_macro_f1 is not None and self.challenger_macro_f1 > self.champion_macro_f1
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "challenger_wins": self.challenger_wins}
-
-
-def champion_evaluate(*, champion: ModelVersion, rows: list[dict], config) -> dict[str, Any]:
-    """Metrics of `champion` on the test split that `config` makes of `rows` (ml's own split code,
-    so it is exactly the challenger's test set)."""
-    from members.services.scoring import scorer_for
-    from ml.data import build_examples
-    from ml.labels import TASK_LABELS, label_maps
-    from ml.metrics import classification_metrics
-    from ml.splits import split_examples
-
-    examples, _ = build_examples(rows, config)
-    test = split_examples(examples, shares=config.split, seed=config.seed).test
-    _, label2id = label_maps(config.task)
-    scored = scorer_for(champion.artifact_path).score([e.text for e in test])
-    predicted = [label2id[result.label] for result in scored]
-    return classification_metrics([e.label_id for e in test], predicted, TASK_LABELS[config.task])
-
-
-def model_version_challenge(*, champion: ModelVersion | None, challenger_metrics: dict, rows: list[dict],
-                            config) -> Challenge:
-    """Compare the active version with a new one's test macro-F1 on the same test data."""
-    mine = float(challenger_metrics["test"]["finetuned"]["macro_f1"])
-    size = int(challenger_metrics.get("test_size", 0))
-    if champion is None:
-        return Challenge(None, "", None, mine, size)
-    try:
-        theirs = champion_evaluate(champion=champion, rows=rows, config=config)["macro_f1"]
-    except Exception as exc:  # a broken champion artifact must not crash the run; keep the new one as candidate
-        logger.exception("Could not evaluate %s on the new test split", champion.label)
-        return Challenge(champion.pk, champion.label, None, mine, size, error=f"{type(exc).__name__}: {exc}")
-    return Challenge(champion.pk, champion.label, float(theirs), mine, size)
-
-
 def model_version_record(*, run: TrainingRun, result, rows: list[dict], config) -> ModelVersion:
-    """Write the run's ModelVersion; activate it when it beats the active one (see module doc)."""
-    champion = ModelVersion.objects.filter(task=run.task, status=ModelVersionStatus.ACTIVE).first()
-    challenge = model_version_challenge(champion=champion, challenger_metrics=result.metrics, rows=rows, config=config)
-    metrics = {k: v for k, v in result.metrics.items() if k != "log_history"}
-    metrics["challenge"] = challenge.to_dict()
-    base = result.run_config.get("base_model", {})
-    for attempt in range(3):  # two runs finishing at once may pick the same number; retry on the constraint
-        try:
-            with transaction.atomic():
-                number = (ModelVersion.objects.filter(task=run.task).aggregate(n=Max("version"))["n"] or 0) + 1
-                version = ModelVersion.objects.create(
-                    task=run.task, version=number, artifact_path=str(result.artifact_dir),
-                    base_model=str(base.get("description") or base.get("location") or ""), metrics=metrics, run=run,
-                )
-            break
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    if challenge.challenger_wins:
-        activated = model_version_activate(version_id=version.pk, expected_active_id=challenge.champion_id)
-        if not activated:
-            logger.info("%s not activated: the active model changed while it trained", version.label)
-    version.refresh_from_db()
-    return version
+    """Record the run's version and decide what is served: members.services.model_registry."""
+    from members.services.model_registry import model_version_record as record
+
+    return record(run=run, result=result, rows=rows, config=config)
 
 
 def model_version_activate(*, version_id: int, expected_active_id: int | None = None,

@@ -1,7 +1,10 @@
 """The Merchandisers permission group, kept in step with the models on every migrate.
 
-Merchandisers use the web app (dashboard, reviews, and later segments, tier changes and
-campaigns); they read the shop's data but do not edit it through the admin.
+Merchandisers use the web app (dashboard, reviews, segments, tier changes, campaigns, models):
+they read the shop's data, and the web pages let them decide tier changes and campaigns, build
+rule segments, label reviews and train, promote or roll back the review models. Each of those
+actions needs its permission (members/views/permissions.py); docs/roles.md lists the roles.
+They do not change the tier ladder itself (members.change_tier).
 """
 
 from django.contrib.auth.models import Group, Permission
@@ -12,11 +15,17 @@ _MERCHANDISER_PERMISSIONS = {
     "member": ("view",),
     "order": ("view",),
     "orderitem": ("view",),
-    "review": ("view",),
+    # Review labels are stored on the review row (members/services/labels.py), hence change_review.
+    "review": ("view", "change"),
     "product": ("view",),
-    "segment": ("view",),
+    "segment": ("view", "add", "change"),
     "tier": ("view",),
-    "tierchange": ("view",),
+    "tierchange": ("view", "change"),
+    "campaign": ("view", "add", "change"),
+    "trainingrun": ("view", "add", "change"),
+    "modelversion": ("view", "change"),
+    # The Models page's backtest section: run one against the shop's own past (issue 11).
+    "memberbacktest": ("view", "add"),
 }
 
 

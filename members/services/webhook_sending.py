@@ -4,13 +4,18 @@ Standard library only (http.client), so that connect and read timeouts can diffe
 are never followed: a receiver that answers 3xx has not accepted the event.
 """
 
-import hashlib
-import hmac
 import http.client
 import json
-import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from members.services.webhook_signing import legacy_signature, signature_headers
+from members.services.webhook_url_guard import (
+    WebhookUrlRefused,
+    parse_allowed_networks,
+    pinned_connection,
+    webhook_target_resolve,
+)
 
 # Seconds. A receiver should answer quickly and do its work later; these bound a worker's wait.
 WEBHOOK_CONNECT_TIMEOUT = 5
@@ -25,19 +30,22 @@ def webhook_body(*, event: str, event_id: str, data: dict) -> bytes:
 
 
 def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:
-    """`sha256=<hex HMAC-SHA256 of "{timestamp}.{body}">` keyed with the subscription secret."""
-    message = f"{timestamp}.".encode("ascii") + body
-    return "sha256=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    """The legacy X-MemberHub-Signature value (see webhook_signing.legacy_signature)."""
+    return legacy_signature(secret=secret, timestamp=timestamp, body=body)
 
 
-def webhook_headers(*, event: str, event_id: str, timestamp: int, secret: str, body: bytes) -> dict[str, str]:
+def webhook_headers(
+    *, event: str, event_id: str, timestamp: int, secret: str, body: bytes, scheme: str
+) -> dict[str, str]:
+    """Content type, our event name, and the signature headers of `scheme` (standard or legacy)."""
     return {
         "Content-Type": "application/json",
         "User-Agent": WEBHOOK_USER_AGENT,
         "X-MemberHub-Event": event,
+        # The event id under our own name too, in both schemes: receivers built on the legacy
+        # headers de-duplicate on it (Standard Webhooks sends it again as webhook-id).
         "X-MemberHub-Delivery": event_id,
-        "X-MemberHub-Timestamp": str(timestamp),
-        "X-MemberHub-Signature": webhook_signature(secret=secret, timestamp=timestamp, body=body),
+        **signature_headers(scheme=scheme, secret=secret, event_id=event_id, timestamp=timestamp, body=body),
     }
 
 
@@ -54,18 +62,22 @@ class HttpResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def http_post(*, url: str, body: bytes, headers: dict[str, str], excerpt_bytes: int) -> HttpResult:
-    """POST `body` to `url`; never raises for network trouble, which is the receiver's failure."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return HttpResult(status_code=None, body_excerpt="", error=f"Not an http(s) URL: {url}")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(
-            parts.hostname, parts.port, timeout=WEBHOOK_CONNECT_TIMEOUT, context=ssl.create_default_context()
-        )
-    else:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=WEBHOOK_CONNECT_TIMEOUT)
+def http_post(
+    *, url: str, body: bytes, headers: dict[str, str], excerpt_bytes: int, allowed_networks: Iterable[str] = ()
+) -> HttpResult:
+    """POST `body` to `url`; never raises for network trouble, which is the receiver's failure.
+
+    The host is resolved and checked first (webhook_url_guard): an internal address is refused
+    without connecting, and the connection goes to the checked address only.
+    """
+    try:
+        target = webhook_target_resolve(url, allowed=parse_allowed_networks(allowed_networks))
+    except (WebhookUrlRefused, UnicodeError) as exc:
+        return HttpResult(status_code=None, body_excerpt="", error=str(exc))
+    except OSError as exc:
+        return HttpResult(status_code=None, body_excerpt="", error=f"Could not resolve the host: {exc}".strip())
+    path = target.path
+    connection = pinned_connection(target, timeout=WEBHOOK_CONNECT_TIMEOUT)
     try:
         connection.connect()
         connection.sock.settimeout(WEBHOOK_READ_TIMEOUT)

@@ -212,9 +212,14 @@ def webhook_delivery_attempt(*, delivery_id: int) -> AttemptResult:
         timestamp=timestamp,
         secret=subscription.secret,
         body=body,
+        scheme=subscription.signature_scheme,
     )
     result = http_post(
-        url=subscription.url, body=body, headers=headers, excerpt_bytes=WEBHOOK_RESPONSE_EXCERPT_BYTES
+        url=subscription.url,
+        body=body,
+        headers=headers,
+        excerpt_bytes=WEBHOOK_RESPONSE_EXCERPT_BYTES,
+        allowed_networks=settings.WEBHOOK_ALLOWED_NETWORKS,
     )
 
     finished = timezone.now()

@@ -36,7 +36,8 @@ def interval(effect, key: str, kind: str = "money") -> str:
     if "estimate" not in part:
         return "—"
     fmt = {"money": money, "rate": rate, "points": points}[kind]
-    return format_html('{} <span class="muted small">({} – {})</span>',
+    # The range on its own line: tables stay narrow and their estimates line up in one column.
+    return format_html('<span class="estimate">{}</span> <span class="muted small range">({} – {})</span>',
                        fmt(part["estimate"]), fmt(part["low"]), fmt(part["high"]))
 
 
@@ -57,3 +58,16 @@ def target_text(campaign) -> str:
     if campaign.target_kind == "tier" and campaign.target_tier:
         return f"Tier: {campaign.target_tier.name}"
     return campaign.get_target_kind_display()
+
+
+@register.filter
+def rationale_summary(text: str) -> str:
+    """The first clause of a rationale ("Category affinity: segment Dress lovers spends 41% of
+    its money on Dresses, 2.1x the member base's share"): the queue shows it on one line and the
+    whole text when the row is expanded."""
+    text = (text or "").strip()
+    for stop in ("; ", ". "):
+        head, sep, _ = text.partition(stop)
+        if sep and len(head) >= 20:
+            text = head
+    return text.rstrip(".;")

@@ -95,3 +95,21 @@ def percent(value: float | None) -> str:
 @register.filter
 def get_item(mapping: dict, key: str):
     return (mapping or {}).get(key)
+
+
+@register.filter
+def margin(comparison: dict | None) -> str:
+    """A paired bootstrap comparison as '+0.031 (95% CI +0.008 to +0.055)'; '–' when absent."""
+    if not comparison:
+        return "–"
+    return (f"{comparison['delta']:+.3f} ({comparison.get('confidence', 0.95):.0%} CI "
+            f"{comparison['low']:+.3f} to {comparison['high']:+.3f})")
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    """'4 min 05 s' / '35 s'; '' when unknown."""
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"

@@ -1,6 +1,7 @@
 """Small pieces of the web app's layout: the navigation, rating stars and change badges."""
 
 from dataclasses import dataclass
+from functools import cache
 
 from django import template
 from django.urls import reverse
@@ -70,7 +71,17 @@ def change_badge(pct: float | None) -> str:
 
 @register.filter
 def topic_label(topic) -> str:
-    """A topic as stored by the review models: a plain string, or a dict with a "label" (or "name")."""
+    """A topic as stored by the review models (a code such as "size_fit", or a dict with a "label"
+    or "name"), as people read it: the default topics' names ("Size and fit"), else the code with
+    spaces ("gift wrapping" -> "Gift wrapping"). No query: list pages keep their pinned counts."""
     if isinstance(topic, dict):
         return str(topic.get("label") or topic.get("name") or "")
-    return str(topic)
+    code = str(topic)
+    return _default_topic_names().get(code) or code.replace("_", " ").capitalize()
+
+
+@cache
+def _default_topic_names() -> dict[str, str]:
+    from ml.topics import DEFAULT_TOPICS
+
+    return {spec.code: spec.name for spec in DEFAULT_TOPICS}

@@ -22,6 +22,7 @@ from members.services.campaigns import (
     campaign_update_proposal,
 )
 from members.views.access import web_app_view
+from members.views.permissions import web_action_view
 from members.views.rendering import render_htmx
 
 QUEUE_LIMIT = 100
@@ -105,7 +106,7 @@ def campaign_row(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return _row(request, campaign_id)
 
 
-@web_app_view
+@web_action_view("campaign_decide")
 @require_POST
 def campaign_decide(request: HttpRequest, campaign_id: int, action: str) -> HttpResponse:
     """Approve or reject one campaign; answers with its re-rendered row (or the refusal in it)."""
@@ -123,7 +124,7 @@ def campaign_decide(request: HttpRequest, campaign_id: int, action: str) -> Http
     return _row(request, campaign_id, error)
 
 
-@web_app_view
+@web_action_view("campaign_decide")
 @require_http_methods(["GET", "POST"])
 def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """GET: the row as an inline form. POST: save offer value / budget / audience and answer with the
@@ -153,7 +154,7 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return render(request, EDIT_ROW_TEMPLATE, {"campaign": campaign, "form": form})
 
 
-@web_app_view
+@web_action_view("campaign_decide")
 @require_POST
 def campaign_decide_many_view(request: HttpRequest) -> HttpResponse:
     """Approve or reject the selected campaigns; answers with the results partial and a summary."""
@@ -171,7 +172,7 @@ def campaign_decide_many_view(request: HttpRequest) -> HttpResponse:
     return render(request, RESULTS_TEMPLATE, context)
 
 
-@web_app_view
+@web_action_view("campaign_create")
 @require_http_methods(["GET", "POST"])
 def campaign_new(request: HttpRequest) -> HttpResponse:
     """A person proposes a campaign; it joins the queue with its prediction, like the engine's."""

@@ -3,6 +3,13 @@
 from django import forms
 
 RATING_CHOICES = [("", "Any rating")] + [(str(n), f"{n} ★") for n in range(5, 0, -1)]
+# Pages past this are refused as a form error: (page - 1) * page size becomes the query's OFFSET,
+# which Postgres refuses beyond a 64-bit integer (a 500 for ?page=99999999999999999999999).
+MAX_PAGE = 100_000
+
+
+def page_field() -> forms.IntegerField:
+    return forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput)
 
 
 class ReviewFilterForm(forms.Form):
@@ -13,7 +20,7 @@ class ReviewFilterForm(forms.Form):
     )
     date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = page_field()
 
     def clean(self):
         cleaned = super().clean()

@@ -27,7 +27,17 @@ from members.services.training import (
     training_run_create,
 )
 from members.views.access import web_app_view
+from members.views.member_backtest import backtest_section_context
+from members.views.permissions import web_action_view
 from members.views.rendering import render_htmx
+
+
+def default_budget_minutes() -> float | None:
+    """10 minutes on a CPU worker (what a CPU shop can afford), no limit where a GPU is present."""
+    from members.services.model_registry import DEFAULT_CPU_BUDGET_MINUTES
+    from ml.device import pick_device
+
+    return None if pick_device().type == "cuda" else DEFAULT_CPU_BUDGET_MINUTES
 
 
 class TrainingRunForm(forms.Form):
@@ -35,6 +45,9 @@ class TrainingRunForm(forms.Form):
     epochs = forms.FloatField(min_value=0.1, max_value=50, initial=3)
     max_train_samples = forms.IntegerField(min_value=10, required=False, label="Max training samples",
                                            help_text="Blank trains on every labelled review.")
+    max_minutes = forms.FloatField(min_value=1, max_value=24 * 60, required=False, label="Time budget (minutes)",
+                                   initial=default_budget_minutes,
+                                   help_text="The run stops in time and keeps what it learnt. Blank: no limit (a GPU).")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,7 +57,12 @@ class TrainingRunForm(forms.Form):
 def _page_context(*, form: TrainingRunForm | None = None, task: str = MlTask.SENTIMENT) -> dict:
     versions = model_versions_recent(task=task)
     active = next((v for v in versions if v.status == ModelVersionStatus.ACTIVE), None)
+    # The compare form starts on two different versions: the served one against the newest other.
+    compare_a = active or (versions[0] if versions else None)
+    compare_b = next((v for v in versions if v != compare_a), None)
     return {
+        "compare_a": compare_a,
+        "compare_b": compare_b,
         "form": form or TrainingRunForm(initial={"task": task}),
         "runs": training_runs_recent(),
         "versions": versions,
@@ -61,11 +79,12 @@ def _page_context(*, form: TrainingRunForm | None = None, task: str = MlTask.SEN
 @web_app_view
 @require_GET
 def models_page(request: HttpRequest) -> HttpResponse:
-    context = {**_page_context(), "member_models": member_model_versions_recent(), "page_title": "Models"}
+    context = {**_page_context(), "member_models": member_model_versions_recent(), **backtest_section_context(),
+               "page_title": "Models"}
     return render(request, "web/models.html", context)
 
 
-@web_app_view
+@web_action_view("training_run_start")
 @require_POST
 def training_run_start(request: HttpRequest) -> HttpResponse:
     """Start a run; an htmx request gets the runs table back (or the form with its errors)."""
@@ -75,6 +94,7 @@ def training_run_start(request: HttpRequest) -> HttpResponse:
         try:
             training_run_create(task=data["task"], created_by=request.user, parameters={
                 "epochs": data["epochs"], "max_train_samples": data["max_train_samples"],
+                "max_minutes": data["max_minutes"],
             })
         except TrainingError as exc:
             form.add_error(None, str(exc))
@@ -95,7 +115,7 @@ def training_run_row(request: HttpRequest, run_id: int) -> HttpResponse:
                        page_title=f"Training run #{run.pk}")
 
 
-@web_app_view
+@web_action_view("training_run_cancel")
 @require_POST
 def training_run_cancel_view(request: HttpRequest, run_id: int) -> HttpResponse:
     get_object_or_404(TrainingRun, pk=run_id)
@@ -105,7 +125,7 @@ def training_run_cancel_view(request: HttpRequest, run_id: int) -> HttpResponse:
     return render(request, "web/partials/model_run_row.html", {"run": run})
 
 
-@web_app_view
+@web_action_view("model_version_activate")
 @require_POST
 def model_version_promote_view(request: HttpRequest, version_id: int) -> HttpResponse:
     version = get_object_or_404(ModelVersion, pk=version_id)
@@ -113,7 +133,7 @@ def model_version_promote_view(request: HttpRequest, version_id: int) -> HttpRes
     return _versions_response(request, task=version.task)
 
 
-@web_app_view
+@web_action_view("model_version_activate")
 @require_POST
 def model_rollback_view(request: HttpRequest, task: str) -> HttpResponse:
     if task not in MlTask.values:

@@ -5,7 +5,7 @@ Each fragment is its own view, so search results, a member's list and a buyers l
 swapped independently; every fragment also renders as a full page on a direct load.
 """
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from members.models import Member, Product
@@ -30,6 +30,8 @@ def _member_context(external_id: str) -> dict:
 
 
 def _buyers_context(*, sku: str, category: str) -> dict:
+    if "\x00" in sku + category:  # no stored sku or category holds a NUL; Postgres cannot compare one
+        raise Http404("No such product or category.")
     if sku:
         product = get_object_or_404(Product, sku=sku)
         return {"product": product, "buyers": likely_buyers_for_product(product=product)}

@@ -17,6 +17,7 @@ from members.selectors.review_intelligence import (
 )
 from members.services.labels import review_sentiment_label_set, review_topic_label_set
 from members.views.access import web_app_view
+from members.views.permissions import web_action_view
 from members.views.rendering import render_htmx
 
 _PRESENT = {"yes": True, "no": False, "clear": None}
@@ -39,7 +40,7 @@ def review_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     })
 
 
-@web_app_view
+@web_action_view("review_label")
 @require_POST
 def review_label_sentiment(request: HttpRequest, external_id: str) -> HttpResponse:
     """Set (or clear, with label="") a person's sentiment for the review; returns the control."""
@@ -52,7 +53,7 @@ def review_label_sentiment(request: HttpRequest, external_id: str) -> HttpRespon
                   {"review": review, "sentiments": Sentiment.choices})
 
 
-@web_app_view
+@web_action_view("review_label")
 @require_POST
 def review_label_topic(request: HttpRequest, external_id: str, topic_id: int) -> HttpResponse:
     """Confirm (present=yes), reject (no) or clear a topic for the review; returns that topic's control."""

@@ -28,6 +28,7 @@ from members.services.segments_rules import (
     segment_rule_validate,
 )
 from members.views.access import web_app_view
+from members.views.permissions import web_action_view
 from members.views.rendering import render_htmx
 
 DETAIL_SAMPLE_MEMBERS = 20
@@ -66,7 +67,7 @@ def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
     return render(request, "web/segment_detail.html", {"card": card, "page_title": card.segment.name})
 
 
-@web_app_view
+@web_action_view("segment_change")
 @require_http_methods(["GET", "POST"])
 def segment_rename_view(request: HttpRequest, segment_id: int) -> HttpResponse:
     """GET: the inline edit form; POST: rename and answer with the name block (or the form and its
@@ -130,18 +131,30 @@ def rule_from_post(data) -> dict:
     return definition
 
 
+def _has_any_value(definition: dict) -> bool:
+    """Whether a person has typed or chosen anything that a condition compares with."""
+    return any(
+        cond.get("op") in ("empty", "not_empty") or cond.get("value") not in (None, "", [])
+        for group in definition["groups"] for cond in group["conditions"]
+    )
+
+
+_ADD_CONDITION = re.compile(r"add_condition:(\d{1,3})")
+_REMOVE = re.compile(r"remove:(\d{1,3}):(\d{1,3})")
+
+
 def _apply_action(definition: dict, action: str) -> dict:
-    """add_group / add_condition:<g> / remove:<g>:<c> edit the (unvalidated) definition."""
+    """add_group / add_condition:<g> / remove:<g>:<c> edit the (unvalidated) definition; an action
+    that is none of these (a hand-made request) changes nothing."""
     groups = definition["groups"]
     if action == "add_group" and len(groups) < MAX_GROUPS:
         groups.append({"match": "all", "conditions": [{"field": "monetary_365", "op": "gte", "value": ""}]})
-    elif action.startswith("add_condition:"):
-        g = int(action.split(":")[1])
+    elif m := _ADD_CONDITION.fullmatch(action):
+        g = int(m[1])
         if g < len(groups) and len(groups[g]["conditions"]) < MAX_CONDITIONS:
             groups[g]["conditions"].append({"field": "monetary_365", "op": "gte", "value": ""})
-    elif action.startswith("remove:"):
-        _, g, c = action.split(":")
-        g, c = int(g), int(c)
+    elif m := _REMOVE.fullmatch(action):
+        g, c = int(m[1]), int(m[2])
         if g < len(groups) and c < len(groups[g]["conditions"]):
             del groups[g]["conditions"][c]
             if not groups[g]["conditions"]:
@@ -246,20 +259,20 @@ def _rule_builder(request: HttpRequest, *, segment: Segment | None) -> HttpRespo
     )
 
 
-@web_app_view
+@web_action_view("segment_create")
 @require_http_methods(["GET", "POST"])
 def segment_rule_new(request: HttpRequest) -> HttpResponse:
     return _rule_builder(request, segment=None)
 
 
-@web_app_view
+@web_action_view("segment_change")
 @require_http_methods(["GET", "POST"])
 def segment_rule_edit(request: HttpRequest, segment_id: int) -> HttpResponse:
     """The builder prefilled with a rule segment's conditions; saving replaces them and recounts it."""
     return _rule_builder(request, segment=_rule_segment_or_404(segment_id))
 
 
-@web_app_view
+@web_action_view("segment_change")
 @require_http_methods(["GET", "POST"])
 def segment_rule_archive_view(request: HttpRequest, segment_id: int) -> HttpResponse:
     """GET: the confirmation page; POST: archive the rule segment and go to the segments list."""
@@ -284,9 +297,13 @@ def segment_rule_archive_view(request: HttpRequest, segment_id: int) -> HttpResp
 @web_app_view
 @require_POST
 def segment_rule_preview(request: HttpRequest) -> HttpResponse:
-    """The live size of the definition being edited, on the latest feature snapshot (or its errors)."""
+    """The live size of the definition being edited, on the latest feature snapshot (or its errors).
+    Before any value is typed there is nothing to validate yet: a hint, not a list of errors."""
+    raw = rule_from_post(request.POST)
+    if not _has_any_value(raw):
+        return render(request, PREVIEW_TEMPLATE, {"hint": True})
     try:
-        definition = segment_rule_validate(rule_from_post(request.POST))
+        definition = segment_rule_validate(raw)
     except SegmentRuleError as exc:
         return render(request, PREVIEW_TEMPLATE, {"errors": exc.errors})
     started = time.perf_counter()

@@ -20,6 +20,8 @@ from members.services.tier_changes import (
     tier_change_reject_many,
 )
 from members.views.access import web_app_view
+from members.views.forms import page_field
+from members.views.permissions import web_action_view
 from members.views.rendering import render_htmx
 
 TIER_CHANGES_PAGE_SIZE = 50
@@ -34,7 +36,7 @@ class TierChangeFilterForm(forms.Form):
     )
     to_tier = forms.ChoiceField(label="To tier", required=False)
     source = forms.ChoiceField(choices=[("", "Any source"), *TierChangeSource.choices], required=False)
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = page_field()
 
     def __init__(self, *args, tier_choices, **kwargs):
         super().__init__(*args, **kwargs)
@@ -105,7 +107,7 @@ def tier_change_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@web_app_view
+@web_action_view("tier_change_decide")
 @require_POST
 def tier_change_decide(request: HttpRequest, tier_change_id: int, action: str) -> HttpResponse:
     """Approve or reject one proposal; answers with its re-rendered table row (hx-swap outerHTML on
@@ -124,11 +126,14 @@ def tier_change_decide(request: HttpRequest, tier_change_id: int, action: str) -
         error = str(exc)
     except TierChange.DoesNotExist:
         return HttpResponse("No such tier change.", status=404)
-    change = tier_change_get(tier_change_id=tier_change_id)
+    try:
+        change = tier_change_get(tier_change_id=tier_change_id)
+    except TierChange.DoesNotExist:  # the service refuses an unknown id with a reason; it has no row
+        return HttpResponse("No such tier change.", status=404)
     return render(request, ROW_TEMPLATE, {"change": change, "row_error": error, "history": False})
 
 
-@web_app_view
+@web_action_view("tier_change_decide")
 @require_POST
 def tier_change_decide_many(request: HttpRequest) -> HttpResponse:
     """Approve or reject the selected proposals; answers with the results partial for the filters

@@ -12,6 +12,7 @@ from members.selectors.tier_pages import tier_distribution_history, tier_ladder
 from members.selectors.tiers import tier_members_about_to_lose, tier_policy_what_if
 from members.services.tier_policy import TierPolicyError, tier_policy_active, tier_policy_save
 from members.views.access import web_app_view
+from members.views.permissions import web_action_view
 
 HISTORY_MONTHS = 12
 AT_RISK_HORIZON_DAYS = 30
@@ -111,7 +112,7 @@ def tier_policy_preview(request: HttpRequest) -> HttpResponse:
     return render(request, POLICY_TEMPLATE, context)
 
 
-@web_app_view
+@web_action_view("tier_policy_save")
 @require_POST
 def tier_policy_save_view(request: HttpRequest) -> HttpResponse:
     """Save a new policy version; its evaluation (proposals only) is queued after commit."""

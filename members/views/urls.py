@@ -6,6 +6,7 @@ from django.urls import path
 from members.views import campaigns as campaign_views
 from members.views import (
     dashboard,
+    member_backtest,
     member_detail,
     models_page,
     review_detail,
@@ -47,6 +48,8 @@ urlpatterns = [
          name="model-version-promote"),
     path("models/<str:task>/rollback/", models_page.model_rollback_view, name="model-rollback"),
     path("models/compare/", models_page.model_compare, name="model-compare"),
+    path("models/backtests/", member_backtest.member_backtest_section, name="member-backtests"),
+    path("models/backtests/start/", member_backtest.member_backtest_start, name="member-backtest-start"),
     path("tier-changes/", tier_changes.tier_change_list, name="tier-changes"),
     path("tier-changes/decide/", tier_changes.tier_change_decide_many, name="tier-change-decide-many"),
     path("tier-changes/<int:tier_change_id>/approve/", tier_changes.tier_change_decide,

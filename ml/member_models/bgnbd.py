@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +30,18 @@ class BgNbdFit:
     params: dict[str, float]
     penalizer: float
     fitter: object  # lifetimes.BetaGeoFitter
+
+    def __getstate__(self) -> dict:
+        # The fitted object holds a lambda (not picklable); the four parameters are all it scores with.
+        return {"params": self.params, "penalizer": self.penalizer}
+
+    def __setstate__(self, state: dict) -> None:
+        import pandas as pd
+        from lifetimes import BetaGeoFitter
+
+        self.params, self.penalizer = state["params"], state["penalizer"]
+        self.fitter = BetaGeoFitter(penalizer_coef=self.penalizer)
+        self.fitter.params_ = pd.Series(self.params)
 
 
 def bgnbd_inputs(rows: Sequence[Mapping]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -64,7 +77,10 @@ def bgnbd_fit(rows: Sequence[Mapping]) -> BgNbdFit:
     for penalizer in PENALIZERS:
         fitter = BetaGeoFitter(penalizer_coef=penalizer)
         try:
-            with contextlib.redirect_stdout(io.StringIO()):  # lifetimes prints scipy's result on failure
+            # lifetimes prints scipy's result on failure, and the optimiser's trial steps overflow
+            # (warnings by the hundred) before it converges: neither is news for the caller.
+            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
                 fitter.fit(unique[:, 0], unique[:, 1], unique[:, 2], weights=weights, verbose=False)
         except (ConvergenceError, ValueError, FloatingPointError) as exc:
             last_error = exc
@@ -95,3 +111,35 @@ def bgnbd_no_purchase_score(fit: BgNbdFit, rows: Sequence[Mapping], days: float)
         )
         score[bought] = -np.asarray(expected, dtype=float)
     return np.nan_to_num(score, posinf=np.finfo(float).max)
+
+
+BGNBD_COLUMNS = ("bgnbd_expected_purchases", "bgnbd_p_alive")
+
+
+def bgnbd_columns(fit: BgNbdFit | None, rows: Sequence[Mapping], days: float) -> np.ndarray:
+    """(n, 2) model inputs from a fitted BG/NBD: expected purchases in the next `days` days and
+    P(alive); NaN for members who never bought (or everywhere when there is no fit). The fit's
+    parameters describe the customer base, so a fit from training scores later snapshots too."""
+    out = np.full((len(rows), len(BGNBD_COLUMNS)), np.nan)
+    if fit is None or not len(rows):
+        return out
+    bought, freq, rec, age = bgnbd_inputs(rows)
+    if bought.any():
+        with np.errstate(all="ignore"):
+            expected = fit.fitter.conditional_expected_number_of_purchases_up_to_time(
+                days / DAYS_PER_PERIOD, freq[bought], rec[bought], age[bought]
+            )
+            alive = fit.fitter.conditional_probability_alive(freq[bought], rec[bought], age[bought])
+        out[bought, 0] = np.asarray(expected, dtype=float)
+        out[bought, 1] = np.asarray(alive, dtype=float)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def bgnbd_fit_or_none(rows: Sequence[Mapping]) -> BgNbdFit | None:
+    """bgnbd_fit, or None when the shop has too little history or it does not converge (the
+    models then train without the two BG/NBD columns: NaN everywhere, never split on)."""
+    try:
+        return bgnbd_fit(rows)
+    except (RuntimeError, ImportError):
+        return None

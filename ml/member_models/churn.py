@@ -25,11 +25,22 @@ from pathlib import Path
 import joblib
 import numpy as np
 import sklearn
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
-from ml.member_models.bgnbd import bgnbd_churn_score, bgnbd_fit, bgnbd_no_purchase_score
-from ml.member_models.features import FEATURE_NAMES, Row, feature_matrix, reason_text, training_matrix
+from ml.member_models.bgnbd import (
+    BGNBD_COLUMNS,
+    BgNbdFit,
+    bgnbd_churn_score,
+    bgnbd_columns,
+    bgnbd_fit,
+    bgnbd_fit_or_none,
+    bgnbd_no_purchase_score,
+)
+from ml.member_models.calibration import expected_calibration_error, logit_shift_to_rate, shift_probabilities
+from ml.member_models.features import FEATURE_NAMES, Row, feature_matrix, reason_text
 from ml.member_models.metrics import probability_metrics, ranking_metrics
 
 LABEL_DAYS = 90  # churn = no order in this many days after as_of
@@ -42,7 +53,13 @@ class ChurnConfig:
     max_leaf_nodes: int = field(default=15, metadata={"help": "Tree size; small trees generalise on small shops."})
     min_samples_leaf: int = field(default=40, metadata={"help": "Smallest leaf, against memorising members."})
     l2_regularization: float = field(default=1.0, metadata={"help": "L2 penalty on leaf values."})
-    seed: int = field(default=7, metadata={"help": "Random state (early-stopping split)."})
+    seed: int = field(default=7, metadata={"help": "Random state (early-stopping split, calibration folds)."})
+    calibration: str = field(default="isotonic", metadata={
+        "help": "isotonic, sigmoid (Platt) or none: probabilities calibrated by cross-fitting on the training "
+                "window (the most recent labelled one in production)."})
+    calibration_folds: int = field(default=3, metadata={"help": "Folds of the cross-fitted calibration."})
+    bgnbd_features: bool = field(default=True, metadata={
+        "help": "Feed BG/NBD's expected purchases and P(alive) (fitted on the training snapshot) to the trees."})
     reasons: int = field(default=3, metadata={"help": "Reasons kept per member."})
     min_reason_effect: float = field(default=0.01, metadata={"help": "Smallest probability effect worth a reason."})
     dependence_rows: int = field(default=1000, metadata={"help": "Training rows sampled for the reason curves."})
@@ -53,21 +70,35 @@ class ChurnConfig:
 
 @dataclass
 class ChurnModel:
-    estimator: HistGradientBoostingClassifier
+    estimator: object  # HistGradientBoostingClassifier, or CalibratedClassifierCV around it
     medians: np.ndarray
     dependence: list[tuple[np.ndarray, np.ndarray, float]]  # per feature: grid, curve, value when missing
     config: ChurnConfig
     trained_rows: int
     feature_names: tuple[str, ...] = FEATURE_NAMES
     sklearn_version: str = sklearn.__version__
+    bgnbd: BgNbdFit | None = None  # fitted on the training snapshot; its two columns end feature_names
+    seasonal_shift: float = 0.0  # logit shift from last year's seasonal change (ml.member_models.calibration)
+
+    @property
+    def base_feature_names(self) -> tuple[str, ...]:
+        return tuple(n for n in self.feature_names if n not in BGNBD_COLUMNS)
+
+    def matrix(self, rows: Sequence[Row]) -> np.ndarray:
+        """The model's input matrix for `rows`, in its own column order (older artifacts included)."""
+        X = feature_matrix(rows, self.base_feature_names)
+        if len(self.base_feature_names) == len(self.feature_names):
+            return X
+        return np.hstack([X, bgnbd_columns(getattr(self, "bgnbd", None), rows, LABEL_DAYS)])
 
     def predict_matrix(self, X: np.ndarray) -> np.ndarray:
         with threadpool_limits(limits=self.config.threads):
-            return self.estimator.predict_proba(X)[:, 1]
+            prob = self.estimator.predict_proba(X)[:, 1]
+        return shift_probabilities(prob, getattr(self, "seasonal_shift", 0.0))
 
     def predict(self, rows: Sequence[Row]) -> np.ndarray:
         """Probability of churn per row."""
-        return self.predict_matrix(feature_matrix(rows))
+        return self.predict_matrix(self.matrix(rows))
 
     def effects_matrix(self, X: np.ndarray) -> np.ndarray:
         """Per row and feature: partial dependence at the row's value minus at the median."""
@@ -113,13 +144,25 @@ class ChurnModel:
 
 
 def churn_fit(rows: Sequence[Row], labels: Sequence[int], config: ChurnConfig | None = None) -> ChurnModel:
-    """Train on rows (MemberFeatures dicts) and labels (1 = no order in the next 90 days)."""
+    """Train on rows (MemberFeatures dicts) and labels (1 = no order in the next 90 days).
+
+    BG/NBD (when config.bgnbd_features) is fitted on the rows' purchase histories, no labels; the
+    trees get its two columns. With config.calibration the trees are wrapped in scikit-learn's
+    CalibratedClassifierCV (cross-fitted on shuffled stratified folds of these rows), so the
+    probabilities match the churn rate of this, the most recent labelled, window.
+    """
     config = config or ChurnConfig()
     y = np.asarray(labels, dtype=int)
     if len(np.unique(y)) < 2:
         raise ValueError(f"Churn training needs both churners and buyers; all {len(y)} labels are {y[:1]}.")
-    X = training_matrix(rows)
-    estimator = HistGradientBoostingClassifier(
+    bgnbd = bgnbd_fit_or_none(rows) if config.bgnbd_features else None
+    names = FEATURE_NAMES + (BGNBD_COLUMNS if config.bgnbd_features else ())
+    model = ChurnModel(estimator=None, medians=np.array([]), dependence=[], config=config, trained_rows=len(y),
+                       feature_names=names, bgnbd=bgnbd)  # fmt: skip
+    raw = model.matrix(rows)  # with its NaNs: the curves must know what "missing" does
+    X = raw.copy()
+    X[:, np.isnan(X).all(axis=0)] = 0.0  # see features.training_matrix: binning cannot take all-NaN
+    trees = HistGradientBoostingClassifier(
         max_iter=config.max_iter,
         learning_rate=config.learning_rate,
         max_leaf_nodes=config.max_leaf_nodes,
@@ -128,15 +171,22 @@ def churn_fit(rows: Sequence[Row], labels: Sequence[int], config: ChurnConfig | 
         early_stopping=True,  # on 10 % of the rows, also for small shops (sklearn's "auto" skips < 10,000)
         random_state=config.seed,
     )
+    folds = min(config.calibration_folds, int(np.bincount(y).min()))
+    if config.calibration != "none" and folds >= 2:
+        estimator = CalibratedClassifierCV(
+            trees, method=config.calibration, cv=StratifiedKFold(folds, shuffle=True, random_state=config.seed)
+        )
+    else:
+        estimator = trees
     with threadpool_limits(limits=config.threads):
         estimator.fit(X, y)
     with warnings.catch_warnings():  # an all-NaN column (no reviews at all) has a NaN median: fine
         warnings.simplefilter("ignore", RuntimeWarning)
-        medians = np.nanmedian(X, axis=0)
-    raw = feature_matrix(rows)  # with its NaNs: the curves must know what "missing" does
+        model.medians = np.nanmedian(X, axis=0)
+    model.estimator = estimator
     with threadpool_limits(limits=config.threads):
-        dependence = _partial_dependence(estimator, raw, config)
-    return ChurnModel(estimator=estimator, medians=medians, dependence=dependence, config=config, trained_rows=len(X))
+        model.dependence = _partial_dependence(estimator, raw, config)
+    return model
 
 
 def _partial_dependence(estimator, X: np.ndarray, config: ChurnConfig) -> list[tuple[np.ndarray, np.ndarray, float]]:
@@ -159,7 +209,18 @@ def _partial_dependence(estimator, X: np.ndarray, config: ChurnConfig) -> list[t
 
 def recency_score(rows: Sequence[Row]) -> np.ndarray:
     """The recency-only baseline: days without an order (since joining when never ordered)."""
-    return feature_matrix(rows)[:, FEATURE_NAMES.index("days_without_order")]
+    return feature_matrix(rows, ("days_without_order",))[:, 0]
+
+
+def churn_seasonal_shift(model: ChurnModel, *, season_rows: Sequence[Row], season_labels: Sequence[int],
+                         before_rows: Sequence[Row], before_labels: Sequence[int]) -> float:
+    """Last year's seasonal change in churn, as a logit shift for this year's scores: how far the
+    model's mean missed the observed rate in the same period last year (season_*) minus how far it
+    missed in the period before that (before_*), the one this year's calibration window mirrors."""
+    def miss(rows, labels) -> float:
+        return logit_shift_to_rate(model.predict(rows), float(np.mean(labels)))
+
+    return miss(season_rows, season_labels) - miss(before_rows, before_labels)
 
 
 @dataclass
@@ -167,6 +228,43 @@ class ChurnBacktest:
     model: ChurnModel  # trained on the first window only
     metrics: dict  # {"model": {...}, "recency": {...}, "bgnbd": {...} or {"error": ...}, sizes, rates}
     eval_probability: np.ndarray
+
+
+def churn_backtest_metrics(model: ChurnModel, eval_rows: Sequence[Row], eval_labels: Sequence[int]
+                           ) -> tuple[dict, dict[str, np.ndarray]]:  # fmt: skip
+    """Score `model` and the baselines on the same rows: (metrics, per-row scores by name).
+
+    Baselines: recency (days without an order) and BG/NBD, fitted on these rows' purchase
+    histories (everything up to their as-of date, no labels), ranked by 1 - P(alive) and by minus
+    the expected purchases in LABEL_DAYS days. Scores: "model", "recency", "bgnbd_p_alive",
+    "bgnbd_expected_purchases" (the BG/NBD ones only when it converged).
+    """
+    y = np.asarray(eval_labels, dtype=int)
+    prob = model.predict(eval_rows)
+    scores = {"model": prob, "recency": recency_score(eval_rows)}
+    metrics = {
+        "model": {**probability_metrics(y, prob), "ece": round(expected_calibration_error(y, prob), 4),
+                  "mean_predicted": round(float(prob.mean()), 4) if len(prob) else None},
+        "recency": ranking_metrics(y, scores["recency"]),
+        "eval_rows": len(eval_rows),
+        "eval_churn_rate": round(float(np.mean(y)), 4) if len(y) else None,
+        "train_rows": model.trained_rows,
+        "seasonal_shift": round(float(getattr(model, "seasonal_shift", 0.0)), 4),
+        "config": asdict(model.config),
+    }
+    try:
+        fit = bgnbd_fit(eval_rows)
+        scores["bgnbd_p_alive"] = bgnbd_churn_score(fit, eval_rows)
+        scores["bgnbd_expected_purchases"] = bgnbd_no_purchase_score(fit, eval_rows, LABEL_DAYS)
+        metrics["bgnbd"] = {
+            **ranking_metrics(y, scores["bgnbd_p_alive"]),
+            "expected_purchases": ranking_metrics(y, scores["bgnbd_expected_purchases"]),
+            "params": fit.params,
+            "penalizer": fit.penalizer,
+        }
+    except (RuntimeError, ImportError) as exc:
+        metrics["bgnbd"] = {"error": str(exc)}
+    return metrics, scores
 
 
 def churn_backtest(
@@ -177,32 +275,8 @@ def churn_backtest(
     eval_labels: Sequence[int],
     config: ChurnConfig | None = None,
 ) -> ChurnBacktest:
-    """Train on window 1, evaluate on window 2; the baselines are scored on the same window-2 rows.
-
-    BG/NBD is fitted on window 2's purchase histories (everything up to its as-of date, no labels),
-    which is how it would be used on that date.
-    """
-    config = config or ChurnConfig()
-    model = churn_fit(train_rows, train_labels, config)
-    y = np.asarray(eval_labels, dtype=int)
-    prob = model.predict(eval_rows)
-    metrics = {
-        "model": probability_metrics(y, prob),
-        "recency": ranking_metrics(y, recency_score(eval_rows)),
-        "train_rows": len(train_rows),
-        "eval_rows": len(eval_rows),
-        "train_churn_rate": round(float(np.mean(train_labels)), 4) if len(train_labels) else None,
-        "eval_churn_rate": round(float(np.mean(y)), 4) if len(y) else None,
-        "config": asdict(config),
-    }
-    try:
-        fit = bgnbd_fit(eval_rows)
-        metrics["bgnbd"] = {
-            **ranking_metrics(y, bgnbd_churn_score(fit, eval_rows)),
-            "expected_purchases": ranking_metrics(y, bgnbd_no_purchase_score(fit, eval_rows, LABEL_DAYS)),
-            "params": fit.params,
-            "penalizer": fit.penalizer,
-        }
-    except (RuntimeError, ImportError) as exc:
-        metrics["bgnbd"] = {"error": str(exc)}
-    return ChurnBacktest(model=model, metrics=metrics, eval_probability=prob)
+    """Train on window 1, evaluate on window 2 next to the baselines (churn_backtest_metrics)."""
+    model = churn_fit(train_rows, train_labels, config or ChurnConfig())
+    metrics, scores = churn_backtest_metrics(model, eval_rows, eval_labels)
+    metrics["train_churn_rate"] = round(float(np.mean(train_labels)), 4) if len(train_labels) else None
+    return ChurnBacktest(model=model, metrics=metrics, eval_probability=scores["model"])

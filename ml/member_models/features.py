@@ -22,6 +22,20 @@ def _days_without_order(row: Row) -> float:
     return _num(row["recency_days"] if row["recency_days"] is not None else row["tenure_days"])
 
 
+def _purchase_cycle(row: Row) -> float:
+    """Mean days between purchase days (NaN below two purchase days): the member's own rhythm."""
+    days, first, last = row["purchase_days"] or 0, row["first_order_days"], row["recency_days"]
+    if days < 2 or first is None or last is None:
+        return float("nan")
+    return (float(first) - float(last)) / (days - 1)
+
+
+def _days_overdue(row: Row) -> float:
+    """Days since the last order beyond the member's own purchase cycle (negative: not due yet)."""
+    cycle = _purchase_cycle(row)
+    return float("nan") if np.isnan(cycle) else float(row["recency_days"]) - cycle
+
+
 def _top_category_share(row: Row) -> float:
     shares = row.get("category_shares") or {}
     return max((float(v) for v in shares.values()), default=float("nan"))
@@ -48,14 +62,23 @@ FEATURES: dict[str, Callable[[Row], float]] = {
     "negative_review_share": lambda r: _num(r["negative_review_share"]),
     "days_since_last_review": lambda r: _num(r["days_since_last_review"]),
     "negative_service_reviews_90": lambda r: _num(r["negative_service_reviews_90"]),
+    # Seasonality and rhythm (issue 11): last year's version of the coming 90 days, and how late the
+    # member is against their own purchase cycle. Rows from before these columns existed read 0/NaN.
+    "frequency_same_period_ly": lambda r: _num(r.get("frequency_same_period_ly", 0)),
+    "monetary_same_period_ly": lambda r: _num(r.get("monetary_same_period_ly", 0)),
+    "purchase_cycle_days": _purchase_cycle,
+    "days_overdue": _days_overdue,
+    "negative_reviews_90": lambda r: _num(r.get("negative_reviews_90", 0)),
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
 
 
-def feature_matrix(rows: Sequence[Row]) -> np.ndarray:
-    """(n_rows, len(FEATURE_NAMES)) float64 matrix; NaN where a value is missing."""
-    out = np.empty((len(rows), len(FEATURE_NAMES)), dtype=np.float64)
-    for j, read in enumerate(FEATURES.values()):
+def feature_matrix(rows: Sequence[Row], names: Sequence[str] = FEATURE_NAMES) -> np.ndarray:
+    """(n_rows, len(names)) float64 matrix; NaN where a value is missing. `names` lets a model
+    saved with an older feature list read the rows the way it was trained."""
+    out = np.empty((len(rows), len(names)), dtype=np.float64)
+    for j, name in enumerate(names):
+        read = FEATURES[name]
         out[:, j] = [read(row) for row in rows]
     return out
 
@@ -86,6 +109,14 @@ _REASON_TEXT: dict[str, Callable[[float], str]] = {
     "negative_review_share": lambda v: f"{v:.0%} of reviews negative",
     "days_since_last_review": lambda v: f"last review {int(v)} days ago",
     "negative_service_reviews_90": lambda v: f"{_plural(v, 'negative review')} about service or delivery (90 days)",
+    "frequency_same_period_ly": lambda v: f"{_plural(v, 'order')} in the same 90 days last year",
+    "monetary_same_period_ly": lambda v: f"spent {v:.2f} in the same 90 days last year",
+    "purchase_cycle_days": lambda v: f"buys every {v:.0f} days on average",
+    "days_overdue": lambda v: (f"{v:.0f} days overdue against own purchase cycle" if v > 0
+                               else f"next purchase due in {-v:.0f} days"),
+    "negative_reviews_90": lambda v: f"{_plural(v, 'negative review')} in the last 90 days",
+    "bgnbd_expected_purchases": lambda v: f"{v:.2f} purchases expected in 90 days from past rhythm",
+    "bgnbd_p_alive": lambda v: f"{v:.0%} likely still an active customer",
 }
 
 
@@ -98,11 +129,11 @@ def reason_text(name: str, value: float) -> str:
     return _REASON_TEXT[name](value)
 
 
-def training_matrix(rows: Sequence[Row]) -> np.ndarray:
+def training_matrix(rows: Sequence[Row], names: Sequence[str] = FEATURE_NAMES) -> np.ndarray:
     """feature_matrix for fitting: a column missing in every row (no order items, no reviews yet)
     becomes constant 0, because scikit-learn's binning cannot take an all-NaN column; a constant
     column is never split on, so scoring rows that do have the value is unaffected."""
-    X = feature_matrix(rows)
+    X = feature_matrix(rows, names)
     if len(X):
         X[:, np.isnan(X).all(axis=0)] = 0.0
     return X

@@ -43,17 +43,20 @@ class ForecastModel:
     trained_rows: int
     feature_names: tuple[str, ...] = FEATURE_NAMES
     sklearn_version: str = sklearn.__version__
+    # Last year's seasonal change in the shop's spend (forecast_seasonal_factor); 1.0: none known.
+    seasonal_factor: float = 1.0
 
     def predict_matrix(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(expected, low, high), clipped at 0 and ordered so low <= high."""
+        """(expected, low, high), clipped at 0, ordered so low <= high, times the seasonal factor."""
+        factor = getattr(self, "seasonal_factor", 1.0)
         with threadpool_limits(limits=self.config.threads):
-            expected = np.clip(self.mean.predict(X), 0, None)
-            low = np.clip(self.low.predict(X), 0, None)
-            high = np.maximum(np.clip(self.high.predict(X), 0, None), low)
+            expected = np.clip(self.mean.predict(X), 0, None) * factor
+            low = np.clip(self.low.predict(X), 0, None) * factor
+            high = np.maximum(np.clip(self.high.predict(X), 0, None) * factor, low)
         return expected, low, high
 
     def predict(self, rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self.predict_matrix(feature_matrix(rows))
+        return self.predict_matrix(feature_matrix(rows, self.feature_names))
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,7 +96,52 @@ def forecast_fit(rows: Sequence[Row], spend: Sequence[float], config: ForecastCo
 
 def naive_forecast(rows: Sequence[Row]) -> np.ndarray:
     """The baseline: the next 90 days' spend equals the last 90 days'."""
-    return feature_matrix(rows)[:, FEATURE_NAMES.index("monetary_90")]
+    return feature_matrix(rows, ("monetary_90",))[:, 0]
+
+
+MIN_SEASONAL_FACTOR, MAX_SEASONAL_FACTOR = 0.25, 4.0  # a wilder ratio says more about the data than the season
+
+
+def forecast_seasonal_factor(model: ForecastModel, *, season_rows: Sequence[Row], season_spend: Sequence[float],
+                             before_rows: Sequence[Row], before_spend: Sequence[float]) -> float:
+    """Last year's seasonal change in spend, as a factor on this year's forecasts: how much the
+    model's total missed the same period last year (actual / predicted), over how much it missed
+    the period before it, which this year's training window mirrors. 1.0 when either is empty."""
+    def ratio(rows, spend) -> float | None:
+        predicted = float(model.predict(rows)[0].sum()) / getattr(model, "seasonal_factor", 1.0) if len(rows) else 0.0
+        return float(np.sum(spend)) / predicted if predicted > 0 else None
+
+    season, before = ratio(season_rows, season_spend), ratio(before_rows, before_spend)
+    if not season or not before:
+        return 1.0
+    return float(np.clip(season / before, MIN_SEASONAL_FACTOR, MAX_SEASONAL_FACTOR))
+
+
+def forecast_backtest_metrics(model: ForecastModel, eval_rows: Sequence[Row], eval_spend: Sequence[float]
+                              ) -> tuple[dict, dict[str, np.ndarray]]:  # fmt: skip
+    """Score `model` and the naive forecast on the same rows: (metrics, per-row predictions)."""
+    actual = np.asarray(eval_spend, dtype=float)
+    expected, low, high = model.predict(eval_rows)
+    naive = naive_forecast(eval_rows)
+    ours, base = regression_metrics(actual, expected), regression_metrics(actual, naive)
+    total = float(actual.sum())
+
+    def bias(pred: np.ndarray) -> float | None:
+        return round(100 * (float(pred.sum()) - total) / total, 2) if total else None
+
+    metrics = {
+        "model": {**ours, "interval_coverage": round(float(np.mean((actual >= low) & (actual <= high))), 4),
+                  "total": round(float(expected.sum()), 2), "total_bias_pct": bias(expected)},
+        "naive_last_90_days": {**base, "total": round(float(naive.sum()), 2), "total_bias_pct": bias(naive)},
+        "mae_vs_naive": round(ours["mae"] / base["mae"], 4) if base["mae"] else None,
+        "actual_total": round(total, 2),
+        "eval_rows": len(eval_rows),
+        "eval_mean_spend": round(float(actual.mean()), 4) if len(actual) else None,
+        "train_rows": model.trained_rows,
+        "seasonal_factor": round(float(getattr(model, "seasonal_factor", 1.0)), 4),
+        "config": asdict(model.config),
+    }
+    return metrics, {"model": expected, "naive": naive}
 
 
 @dataclass
@@ -110,20 +158,7 @@ def forecast_backtest(
     eval_spend: Sequence[float],
     config: ForecastConfig | None = None,
 ) -> ForecastBacktest:
-    """Train on window 1, evaluate on window 2 next to the naive baseline (MAE, RMSE, interval coverage)."""
-    config = config or ForecastConfig()
-    model = forecast_fit(train_rows, train_spend, config)
-    actual = np.asarray(eval_spend, dtype=float)
-    expected, low, high = model.predict(eval_rows)
-    naive = naive_forecast(eval_rows)
-    ours, base = regression_metrics(actual, expected), regression_metrics(actual, naive)
-    metrics = {
-        "model": {**ours, "interval_coverage": round(float(np.mean((actual >= low) & (actual <= high))), 4)},
-        "naive_last_90_days": base,
-        "mae_vs_naive": round(ours["mae"] / base["mae"], 4) if base["mae"] else None,
-        "train_rows": len(train_rows),
-        "eval_rows": len(eval_rows),
-        "eval_mean_spend": round(float(actual.mean()), 4) if len(actual) else None,
-        "config": asdict(config),
-    }
+    """Train on window 1, evaluate on window 2 next to the naive baseline (forecast_backtest_metrics)."""
+    model = forecast_fit(train_rows, train_spend, config or ForecastConfig())
+    metrics, _ = forecast_backtest_metrics(model, eval_rows, eval_spend)
     return ForecastBacktest(model=model, metrics=metrics)

@@ -43,6 +43,10 @@ MAX_CATEGORIES = 6  # the population's top categories by total share get a colum
 MIN_CATEGORY_SHARE = 0.02  # ... if they hold at least this much of the population's spend
 TEXT_COMPONENTS = 8  # PCA dimensions kept from the review-text embeddings
 TEXT_WEIGHT = 0.5  # text columns count half as much as a behaviour column in the distances
+# k by silhouette takes the SMALLEST k within this of the best score: on real shops the curve is
+# flat (the demo: 0.17-0.19 for k = 2..8) and the largest k then splits one kind of member into
+# several near-identical segments that nobody can tell apart.
+SILHOUETTE_TOLERANCE = 0.01
 MIN_NAMING_Z = 0.25  # a deviation smaller than this (in population standard deviations) is not distinctive
 
 
@@ -78,6 +82,9 @@ class ClusterProfile:
     name: str
     description: str
     centroid: list[float]
+    # More specific names, best first, for when `name` is taken (by a larger cluster, or by a
+    # segment kept from an earlier run): see segment_name_choose.
+    name_candidates: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -183,8 +190,9 @@ def segment_members(rows: Sequence[Row], *, config: SegmentationConfig | None = 
     fit_idx = rng.choice(n, size=min(n, config.fit_sample), replace=False)
     sil_idx = rng.choice(n, size=min(n, config.silhouette_sample), replace=False)
     X = matrix.values
-    best: tuple[float, int, "KMeans"] | None = None
+    best: tuple[float, int, KMeans] | None = None
     silhouettes: dict[int, float] = {}
+    fitted: list[tuple[float, int, KMeans]] = []
     for k in ks:
         model = KMeans(n_clusters=k, n_init=4, random_state=config.seed).fit(X[fit_idx])
         if len(ks) == 1:
@@ -195,8 +203,10 @@ def segment_members(rows: Sequence[Row], *, config: SegmentationConfig | None = 
             continue
         score = float(silhouette_score(X[sil_idx], sample_labels, random_state=config.seed))
         silhouettes[k] = round(score, 4)
-        if best is None or score > best[0] + 1e-9:
-            best = (score, k, model)
+        fitted.append((score, k, model))
+    if fitted:
+        top = max(score for score, _, _ in fitted)
+        best = min((f for f in fitted if f[0] >= top - SILHOUETTE_TOLERANCE), key=lambda f: f[1])
     if best is None:
         raise ValueError("every member has the same features: there is nothing to segment.")
     score, k, model = best
@@ -261,6 +271,7 @@ def describe_clusters(
         }
         means = {c: _nanmean(matrix.raw[mask, j]) for j, c in enumerate(matrix.raw_columns)}
         name, description = describe_cluster(means=means, zscores=zscores)
+        candidates = segment_name_candidates(zscores=zscores)
         profiles.append(
             ClusterProfile(
                 label=int(label),
@@ -270,14 +281,47 @@ def describe_clusters(
                 name=name,
                 description=description,
                 centroid=[round(float(v), 5) for v in centers[label]],
+                name_candidates=candidates,
             )
         )
-    seen: dict[str, int] = {}
-    for profile in profiles:
-        seen[profile.name] = seen.get(profile.name, 0) + 1
-        if seen[profile.name] > 1:
-            profile.name = f"{profile.name} ({seen[profile.name]})"
+    taken: set[str] = set()
+    for profile in profiles:  # largest first: the biggest cluster gets the plainest name
+        profile.name = segment_name_choose(profile.name_candidates or [profile.name], taken=taken)
+        taken.add(profile.name.lower())
     return profiles
+
+
+def segment_name_candidates(*, zscores: Mapping[str, float]) -> list[str]:
+    """Names for a cluster, plainest first: the two strongest deviations ("Frequent high
+    spenders"), then the same qualified by the next deviations ("Frequent high spenders, loyal",
+    "Frequent high spenders who love Dresses"), so two clusters alike in their top two traits
+    still get names that say how they differ, never "(2)"."""
+    ranked = sorted(
+        ((abs(z), c, 1 if z > 0 else -1) for c, z in zscores.items() if abs(z) >= MIN_NAMING_Z), reverse=True
+    )
+    base, _ = describe_cluster(means={}, zscores=zscores)
+    candidates = [base]
+    behaviour = [w for _, c, d in ranked if not c.startswith(CATEGORY_PREFIX) and (w := _words(c, d))]
+    category = [c[len(CATEGORY_PREFIX):] for _, c, d in ranked if c.startswith(CATEGORY_PREFIX) and d > 0]
+    for adjective, _ in behaviour[2:5]:
+        candidates.append(f"{base}, {adjective.lower()}")
+    for name in category[:3]:
+        candidates.append(f"{base} who love {name}")
+    if len(behaviour) >= 4:
+        candidates.append(f"{base}, {behaviour[2][0].lower()} and {behaviour[3][0].lower()}")
+    return list(dict.fromkeys(candidates))
+
+
+def segment_name_choose(candidates: Sequence[str], *, taken: set[str]) -> str:
+    """The first candidate not in `taken` (lower-case names); past them all, the first one with
+    the smallest free ordinal ("Typical members, group 2"): still distinct, and rare."""
+    for name in candidates:
+        if name.lower() not in taken:
+            return name
+    number = 2
+    while f"{candidates[0]}, group {number}".lower() in taken:
+        number += 1
+    return f"{candidates[0]}, group {number}"
 
 
 def describe_cluster(*, means: Mapping[str, float | None], zscores: Mapping[str, float]) -> tuple[str, str]:

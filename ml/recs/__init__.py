@@ -7,4 +7,7 @@
 - ``baselines``: popularity and implicit-feedback ALS (the ``implicit`` library).
 - ``metrics`` / ``evaluate``: Recall@K, NDCG@K and catalogue coverage on the time split.
 - ``cross_encoder``: the (member profile, item) cross-encoder reranker experiment.
+- ``candidates`` / ``ranker`` / ``next_buy``: what the shop serves: next-buy recommendations as
+  of a cutoff from several candidate sources (buy again, co-purchase, ALS, text, popularity)
+  under a ranker learned on the shop's previous window, and the baselines it is measured against.
 """

@@ -16,6 +16,14 @@ def recall_at_k(recommended: Sequence[str], relevant: set[str], k: int) -> float
     return len(set(recommended[:k]) & relevant) / len(relevant)
 
 
+def recall_at_k_capped(recommended: Sequence[str], relevant: set[str], k: int) -> float:
+    """|first k ∩ relevant| / min(k, |relevant|): 1.0 when the list holds as many of the relevant
+    items as it could (the backtest protocol's Recall@K; 0 when nothing is relevant)."""
+    if not relevant:
+        return 0.0
+    return len(set(recommended[:k]) & relevant) / min(k, len(relevant))
+
+
 def ndcg_at_k(recommended: Sequence[str], relevant: set[str], k: int) -> float:
     """DCG of the first k (a hit at 1-based rank r gains 1/log2(r+1)) over the best possible DCG,
     where all min(|relevant|, k) slots at the top are hits."""

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -75,7 +75,8 @@ def test_segments_need_the_members_read_scope(make_client, segmented):
 
 def test_member_scores_show_segment_churn_forecast_and_next_tier(make_client):
     member = MemberFactory(tier=tier("basic"))
-    OrderFactory(member=member, total=Decimal("150.00"))
+    # Placed before the scores' date: next-tier progress is read as of that date (issue 11).
+    OrderFactory(member=member, total=Decimal("150.00"), placed_at=datetime(2026, 6, 20, 12, tzinfo=UTC))
     version = MemberModelVersion.objects.create(
         kind="churn", version=1, as_of=date(2026, 6, 30), artifact_path="c"
     )

@@ -37,7 +37,7 @@ def test_reasons_name_the_features_that_raise_a_members_risk(windows):
     # The median member went about 170 days without an order and made no complaint.
     lapsed = dict(train_rows[0], recency_days=300, tenure_days=1200, negative_service_reviews_90=0, frequency_365=1)
     unhappy = dict(train_rows[0], recency_days=20, tenure_days=1200, negative_service_reviews_90=1, frequency_365=1)
-    X = feature_matrix([lapsed, unhappy])
+    X = model.matrix([lapsed, unhappy])
     lapsed_reasons, unhappy_reasons = model.explain_matrix(X)
     assert lapsed_reasons[0]["feature"] == "days_without_order"
     assert lapsed_reasons[0]["text"] == "no order for 300 days"

@@ -1,3 +1,5 @@
+import re
+import shutil
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -11,6 +13,7 @@ from members.services.churn import churn_bump_for_review, churn_score, churn_tra
 from members.services.churn_registry import member_model_active, member_model_register
 from members.services.member_features import member_features_compute
 from members.services.spend_forecast import spend_forecast_score, spend_forecast_train
+from ml.member_models.promotion import PromotionDecision
 from tests.factories import ReviewFactory
 from tests.ml_member.shop import build_shop
 
@@ -44,7 +47,8 @@ def test_training_windows_label_only_orders_inside_each_90_day_window(shop):
 
 def test_churn_training_stores_a_version_with_its_backtest_and_the_baselines(shop):
     version = churn_train(as_of=shop["today"])
-    assert version.active and version.version == 1 and Path(version.artifact_path).is_file()
+    assert version.active, version.note
+    assert version.version == 1 and Path(version.artifact_path).is_file()
     backtest = version.metrics["backtest"]
     # Recency is nearly all the signal in this shop; beating it is shown on real data (churn_bench)
     # and on the synthetic rows of test_churn_model.py, not asserted here.
@@ -54,17 +58,19 @@ def test_churn_training_stores_a_version_with_its_backtest_and_the_baselines(sho
     assert version.metrics["backtest_score"] == backtest["model"]["roc_auc"]
 
 
-def test_a_version_that_backtests_worse_is_kept_but_not_activated(shop, artifacts):
+def test_a_version_the_promotion_rule_refuses_is_kept_but_not_activated(shop, artifacts):
     first = churn_train(as_of=shop["today"])
-    worse = member_model_register(
-        kind=MemberModelKind.CHURN, as_of=shop["today"], metrics={}, backtest_score=first.metrics["backtest_score"] - 0.1,
-        save=lambda path: path,
+    assert first.active, first.note
+    refused = member_model_register(
+        kind=MemberModelKind.CHURN, as_of=shop["today"], metrics={}, backtest_score=0.5, save=lambda path: path,
+        decision=PromotionDecision(False, "Not served: not clearly better than recency (...).", "ROC-AUC"),
     )  # fmt: skip
-    assert not worse.active and "Kept v1 active" in worse.note
+    assert not refused.active and refused.note.endswith("v1 stays active.")
     assert member_model_active(kind=MemberModelKind.CHURN).pk == first.pk
-    better = member_model_register(kind=MemberModelKind.CHURN, as_of=shop["today"], metrics={},
-                                   backtest_score=first.metrics["backtest_score"] + 0.01, save=lambda path: path)
-    assert better.active and member_model_active(kind=MemberModelKind.CHURN).pk == better.pk
+    assert refused.metrics["promotion"]["promote"] is False
+    served = member_model_register(kind=MemberModelKind.CHURN, as_of=shop["today"], metrics={}, backtest_score=0.9,
+                                   save=lambda path: path, decision=PromotionDecision(True, "Served: ...", "ROC-AUC"))
+    assert served.active and member_model_active(kind=MemberModelKind.CHURN).pk == served.pk
     assert MemberModelVersion.objects.filter(kind=MemberModelKind.CHURN, active=True).count() == 1
 
 
@@ -97,9 +103,9 @@ def test_a_negative_service_review_raises_the_members_churn_risk_when_scored(sho
     assert bumped.member_id == member_id and bumped.as_of == shop["today"]
     assert MemberFeatures.objects.get(member_id=member_id, as_of=shop["today"]).negative_service_reviews_90 == 1
     assert bumped.probability > before[member_id]
-    # The new review moves several correlated review features; the top reason is one of them.
-    review_features = {"avg_rating", "negative_review_share", "negative_service_reviews_90"}
-    assert bumped.top_reasons[0]["feature"] in review_features
+    # Which reasons name the complaint is covered on synthetic rows (test_churn_model.py): in this
+    # shop every negative review is a service complaint, so four identical review columns share the
+    # signal and no single one's effect is guaranteed to clear the reason threshold.
 
 
 def test_bump_without_a_trained_model_does_nothing(shop):
@@ -113,6 +119,13 @@ def test_spend_forecast_reports_mae_against_the_naive_baseline_and_sets_tier_fla
     m = version.metrics["backtest"]
     assert m["model"]["mae"] > 0 and m["naive_last_90_days"]["mae"] > 0
     assert version.metrics["backtest_score"] == -m["model"]["mae"]
+    assert version.active == version.metrics["promotion"]["promote"]
+    if not version.active:  # refused on this shop (test_member_promotion.py covers that): serve a copy
+        version = member_model_register(
+            kind=MemberModelKind.FORECAST, as_of=shop["today"], metrics=version.metrics, backtest_score=-1.0,
+            save=lambda path: Path(shutil.copyfile(version.artifact_path, path)),
+            decision=PromotionDecision(True, "Served for this test.", "minus MAE"),
+        )  # fmt: skip
     member_features_compute(as_of=shop["today"])
     assert spend_forecast_score(as_of=shop["today"]) == 800
     forecasts = SpendForecast.objects.filter(as_of=shop["today"])
@@ -125,15 +138,22 @@ def test_refresh_members_runs_every_step_in_order_end_to_end(shop):
     out, err = StringIO(), StringIO()
     call_command("refresh_members", "--as-of", shop["today"].isoformat(), stdout=out, stderr=err)
     text = out.getvalue()
-    steps = [line.split(":")[0].strip() for line in text.splitlines() if line.startswith("  ")]
-    assert steps == ["features", "segments", "tiers", "churn", "forecast"]
+    # One start and one finish line per step, printed as it happens, each with its own elapsed time.
+    started = re.findall(r"\] members: (\w+): started", text)
+    finished = re.findall(r"\] members: (\w+): done in \d", text)
+    assert started == finished == ["features", "segments", "tiers", "churn", "forecast"]
     assert "800 member snapshots" in text and "trained v1" in text and "800 members scored" in text
     assert ChurnScore.objects.filter(as_of=shop["today"]).count() == 800
-    assert SpendForecast.objects.filter(as_of=shop["today"]).count() == 800
-    assert err.getvalue() == ""
+    # The trained forecast is served only if it is clearly better than naive on this shop; when it
+    # is refused, the naive forecast is served instead and the command says so. Either way all score.
+    forecast = member_model_active(kind=MemberModelKind.FORECAST)
+    assert SpendForecast.objects.filter(as_of=shop["today"]).count() == 800 and err.getvalue() == ""
+    if forecast.metrics.get("served") == "baseline":
+        assert f"serving the baseline v{forecast.version}" in text
     # A second run the same day reuses the active models and rewrites the same rows.
+    versions = MemberModelVersion.objects.count()
     call_command("refresh_members", "--as-of", shop["today"].isoformat(), stdout=StringIO())
-    assert MemberModelVersion.objects.count() == 2 and ChurnScore.objects.count() == 800
+    assert MemberModelVersion.objects.count() == versions and ChurnScore.objects.count() == 800
 
 
 def test_refresh_members_on_a_shop_without_history_warns_instead_of_scoring(artifacts):

@@ -25,6 +25,7 @@ def clean_env(**overrides: str) -> dict[str, str]:
     """A minimal environment: what an interpreter needs to run, plus `overrides`."""
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
     env["DJANGO_SETTINGS_MODULE"] = "memberhub.settings"
+    env["MEMBERHUB_ENV_FILE"] = ""  # a .env that `make demo` wrote must not leak into "nothing set"
     env.update(overrides)
     return env
 

@@ -39,6 +39,8 @@ def test_redis_url_becomes_the_cache_and_the_broker_and_tasks_go_to_workers():
     assert values["CACHES"]["default"] == {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://cache.internal:6379/3",
+        # Short socket timeouts: with Redis down an API request falls back instead of hanging (D2).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
     }
     assert values["CELERY_BROKER_URL"] == "redis://cache.internal:6379/3"
     assert values["CELERY_TASK_ALWAYS_EAGER"] is False

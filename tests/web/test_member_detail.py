@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -57,7 +57,8 @@ def test_member_page_query_count_is_pinned(merch_client, django_assert_num_queri
 def test_member_page_shows_churn_reasons_forecast_and_next_tier(merch_client):
     member = MemberFactory(tier=tier("basic"))
     _scores(member)
-    OrderFactory(member=member, total=Decimal("120.00"))
+    # Placed before the scores' date (2026-06-30): next-tier progress is read as of that date (issue 11).
+    OrderFactory(member=member, total=Decimal("120.00"), placed_at=datetime(2026, 6, 20, 12, tzinfo=UTC))
     html = merch_client.get(f"/members/{member.external_id}/").content.decode()
     assert 'data-stat="churn">72%<' in html and "no order for 140 days" in html
     assert 'data-stat="forecast">310.50<' in html and "Likely to reach the next tier" in html

@@ -1,5 +1,6 @@
 """The Models page and the review detail page: live runs, promote / roll back, label corrections."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -34,8 +35,8 @@ def test_models_page_shows_runs_versions_and_confusion_matrix_in_pinned_queries(
     merch_client.get("/models/")  # warm the session
 
     # session, user, groups check, runs (+creator), versions, sentiment agreement, topic agreement,
-    # member model versions (churn and forecast)
-    with django_assert_num_queries(8):
+    # member model versions (churn and forecast), the latest member backtest
+    with django_assert_num_queries(9):
         response = merch_client.get("/models/")
 
     html = response.content.decode()
@@ -179,3 +180,13 @@ def test_models_page_needs_the_web_app_groups(client, django_user_model):
 
     assert client.get("/models/").status_code == 403
     assert client.post("/reviews/R1/sentiment/", {"label": "negative"}).status_code == 403
+
+
+def test_the_compare_form_starts_on_the_served_version_against_another_one(merch_client):
+    served = version(number=1, status="active")
+    newer = version(number=2)
+
+    html = merch_client.get("/models/").content.decode()
+
+    assert re.search(rf'id="compare-a".*?<option value="{served.pk}" selected>', html, re.DOTALL)
+    assert re.search(rf'id="compare-b".*?<option value="{newer.pk}" selected>', html, re.DOTALL)

@@ -105,4 +105,5 @@ class TestReviewListView:
         html = merch_client.get("/reviews/").content.decode()
         assert "<th>Sentiment</th>" in html and "<th>Topics</th>" in html
         assert 'pill-positive">Positive<' in html
-        assert '<span class="pill">warmth</span>' in html and '<span class="pill">fit</span>' in html
+        # A topic code reads as words ("warmth" -> "Warmth", "size_fit" -> "Size and fit"), a dict by its label.
+        assert '<span class="pill">Warmth</span>' in html and '<span class="pill">fit</span>' in html

@@ -10,6 +10,7 @@ from tests.members.segments.conftest import AS_OF, GROUP_SIZE, make_population
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 ACCESS_QUERIES = 3  # session, user, group check
+PERMISSION_QUERIES = 2  # the user's and their groups' permissions (members/views/permissions.py)
 
 BIG_GOLD_OR_NEW = {
     "match": "any",
@@ -50,8 +51,8 @@ def _edit_post(**extra):
 def test_the_edit_page_is_prefilled_with_the_groups_in_pinned_queries(
     merch_client, rule_segment, django_assert_num_queries
 ):
-    # access; the rule segment
-    with django_assert_num_queries(ACCESS_QUERIES + 1):
+    # access; permissions; the rule segment
+    with django_assert_num_queries(ACCESS_QUERIES + PERMISSION_QUERIES + 1):
         response = merch_client.get(f"/segments/{rule_segment.pk}/edit/")
     html = response.content.decode()
     assert response.status_code == 200 and "<html" in html and "Edit Gold or new" in html
@@ -154,8 +155,8 @@ def test_learned_segments_cannot_be_edited_or_archived(merch_client, segmented):
 
 
 def test_archiving_asks_first_then_hides_the_segment(merch_client, rule_segment, django_assert_num_queries):
-    # access; the rule segment (its rule in words needs no query)
-    with django_assert_num_queries(ACCESS_QUERIES + 1):
+    # access; permissions; the rule segment (its rule in words needs no query)
+    with django_assert_num_queries(ACCESS_QUERIES + PERMISSION_QUERIES + 1):
         html = merch_client.get(f"/segments/{rule_segment.pk}/archive/").content.decode()
     assert "Archive Gold or new?" in html and "Archive segment" in html and 'method="post"' in html
     assert Segment.objects.get(pk=rule_segment.pk).active  # a GET only asks

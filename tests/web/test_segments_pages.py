@@ -112,3 +112,8 @@ def test_the_builder_page_renders_on_direct_load(merch_client, db):
         and 'name="g0-c0-field"' in html
         and 'hx-trigger="load, input changed delay:400ms' in html
     )
+
+
+def test_the_builder_shows_a_hint_not_errors_before_anything_is_typed(merch_client, segmented):
+    html = merch_client.post("/segments/preview/", _builder_post(a=("monetary_365", "gte", "")), **HTMX).content.decode()
+    assert "type a value" in html and "preview-errors" not in html

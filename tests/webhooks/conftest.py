@@ -33,6 +33,13 @@ class Receiver:
     requests: list[ReceivedRequest] = field(default_factory=list)
 
 
+@pytest.fixture(autouse=True)
+def _local_receivers_allowed(settings):
+    """The receiver below listens on 127.0.0.1, which webhooks refuse unless explicitly allowed
+    (the SSRF guard); these tests allow exactly that address, as an on-premise setup would."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+
+
 @pytest.fixture
 def receiver():
     state = Receiver(url="")

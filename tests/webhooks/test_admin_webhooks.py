@@ -18,10 +18,12 @@ def admin_client(client, superuser):
 def test_new_subscription_gets_a_secret_shown_on_its_page(admin_client):
     response = admin_client.post(
         reverse("admin:members_webhooksubscription_add"),
-        {"name": "CRM", "url": "https://crm.example.com/hooks", "events": ["tier.changed"]},
+        {"name": "CRM", "url": "https://crm.example.com/hooks", "events": ["tier.changed"],
+         "signature_scheme": "standard"},
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     subscription = WebhookSubscription.objects.get(name="CRM")
+    assert subscription.signature_scheme == "standard"
     assert subscription.secret.startswith("whsec_") and len(subscription.secret) > 40
     assert subscription.events == ["tier.changed"]
 

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from members.models import WebhookDelivery, WebhookDeliveryStatus
+from members.models.webhook import WEBHOOK_RESPONSE_EXCERPT_BYTES
 from members.services.webhook_sending import webhook_signature
 from members.services.webhooks import webhook_delivery_attempt
 from tests.webhooks.conftest import WebhookDeliveryFactory
@@ -16,6 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_receiver_gets_the_signed_json_body_and_headers(receiver, subscription):
+    # The legacy header scheme (Standard Webhooks: tests/webhooks/test_standard_signature.py).
+    subscription.signature_scheme = "legacy"
+    subscription.save()
     delivery = WebhookDeliveryFactory(
         subscription=subscription, payload={"to_tier": "gold", "metrics": {"n": 2}}
     )
@@ -47,7 +51,7 @@ def test_success_is_recorded_with_status_code_and_response_excerpt(receiver, sub
     assert delivery.status == WebhookDeliveryStatus.SUCCEEDED
     assert delivery.attempts == 1
     assert delivery.last_status_code == 200
-    assert delivery.response_body == "x" * 1024
+    assert delivery.response_body == "x" * WEBHOOK_RESPONSE_EXCERPT_BYTES  # a short excerpt only (256 bytes)
     assert delivery.delivered_at is not None
     assert delivery.locked_until is None
     assert delivery.last_error == ""

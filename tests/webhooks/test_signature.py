@@ -26,7 +26,7 @@ def _signed(secret: str, timestamp: int | None = None):
     body = webhook_body(event="tier.changed", event_id="0b6f", data={"to_tier": "gold", "name": "Zoë"})
     timestamp = int(time.time()) if timestamp is None else timestamp
     headers = webhook_headers(
-        event="tier.changed", event_id="0b6f", timestamp=timestamp, secret=secret, body=body
+        event="tier.changed", event_id="0b6f", timestamp=timestamp, secret=secret, body=body, scheme="legacy"
     )
     return body, headers
 

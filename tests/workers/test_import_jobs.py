@@ -227,13 +227,13 @@ def test_the_task_retries_when_the_database_connection_drops(db, members_csv, mo
     job = ImportJob.objects.create(kind="members", path=str(members_csv))
     calls = []
 
-    def drop_connection_once(*, job_id):
+    def drop_connection_once(*, job_id, task_id):
         calls.append(job_id)
         if len(calls) == 1:
             # The claim happened; the connection dies mid-import, leaving the job running.
-            ImportJob.objects.filter(pk=job_id).update(status=ImportJobStatus.RUNNING, attempts=1)
+            ImportJob.objects.filter(pk=job_id).update(status=ImportJobStatus.RUNNING, attempts=1, task_id=task_id)
             raise OperationalError("server closed the connection unexpectedly")
-        return import_job_run(job_id=job_id)
+        return import_job_run(job_id=job_id, task_id=task_id)  # a retry keeps its task id, so it may reclaim
 
     monkeypatch.setattr("members.tasks.import_job_run", drop_connection_once)
 
@@ -249,7 +249,7 @@ def test_the_task_gives_up_after_its_retries_and_records_the_job_as_failed(
     job = ImportJob.objects.create(kind="members", path=str(members_csv))
     calls = []
 
-    def always_down(*, job_id):
+    def always_down(*, job_id, task_id):
         calls.append(job_id)
         raise OperationalError("could not connect to server")
 

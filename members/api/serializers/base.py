@@ -2,6 +2,13 @@
 
 from rest_framework import serializers
 
+from members.services.input_rules import (
+    TIMESTAMP_RANGE_TEXT,
+    external_id_problem,
+    text_problem,
+    timestamp_problem,
+)
+
 
 class StrictCharField(serializers.CharField):
     """A CharField that refuses numbers and booleans instead of turning 42 into "42"."""
@@ -11,6 +18,8 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if problem := text_problem(data):
+            raise serializers.ValidationError(f"This field {problem}.")
         return super().to_internal_value(data)
 
 
@@ -69,7 +78,7 @@ class StrictInputSerializer(serializers.Serializer):
 class StrictDateTimeField(serializers.DateTimeField):
     """An ISO 8601 timestamp between 1900 and 2100 (naive means UTC, the CSV rule too)."""
 
-    default_error_messages = {"range": "Must be between 1900 and 2100, with a UTC offset within ±14:00."}
+    default_error_messages = {"range": f"Must be {TIMESTAMP_RANGE_TEXT}."}
 
     def to_internal_value(self, value):
         if not isinstance(value, str):
@@ -78,11 +87,15 @@ class StrictDateTimeField(serializers.DateTimeField):
             parsed = super().to_internal_value(value)
         except OverflowError:
             self.fail("range")
-        offset = parsed.utcoffset()
-        if not 1900 <= parsed.year <= 2100 or (offset is not None and abs(offset.total_seconds()) > 14 * 3600):
+        if timestamp_problem(parsed):
             self.fail("range")
         return parsed
 
 
+def _validate_external_id(value: str) -> None:
+    if problem := external_id_problem(value):
+        raise serializers.ValidationError(f"An external id {problem}.")
+
+
 def external_id_field(**kwargs) -> StrictCharField:
-    return StrictCharField(max_length=64, allow_blank=False, **kwargs)
+    return StrictCharField(max_length=64, allow_blank=False, validators=[_validate_external_id], **kwargs)

@@ -1,7 +1,7 @@
 """What every partner API view shares: key/session auth, scopes, throttle, body limit, problem errors."""
 
 from django.conf import settings
-from rest_framework import viewsets
+from rest_framework import exceptions, viewsets
 from rest_framework.authentication import SessionAuthentication
 
 from members.api.authentication import ApiKeyAuthentication
@@ -9,6 +9,9 @@ from members.api.pagination import IdCursorPagination
 from members.api.parsers import LimitedJSONParser, RequestTooLarge, body_limit_detail
 from members.api.permissions import HasScopes
 from members.api.throttling import ApiKeyRateThrottle
+
+# What DRF raises before it gets to the throttles: bad key, no credentials, missing scope.
+REFUSED_BEFORE_THROTTLING = (exceptions.AuthenticationFailed, exceptions.NotAuthenticated, exceptions.PermissionDenied)
 
 
 class ApiViewSet(viewsets.GenericViewSet):
@@ -33,4 +36,11 @@ class ApiViewSet(viewsets.GenericViewSet):
             neg = self.perform_content_negotiation(request)
             request.accepted_renderer, request.accepted_media_type = neg
             raise RequestTooLarge(body_limit_detail())
-        super().initial(request, *args, **kwargs)
+        try:
+            super().initial(request, *args, **kwargs)
+        except REFUSED_BEFORE_THROTTLING:
+            # DRF throttles only after authentication and permissions pass, so key guessing and
+            # keyless floods were never limited (issue 13, D14). Count the refused request too (per
+            # address; per key when the key was good but lacks a scope): over the limit it gets 429.
+            self.check_throttles(request)
+            raise

@@ -2,14 +2,16 @@
 
 Prints a summary and every rejected line; exits with status 1 when any row was rejected (the
 good rows are imported all the same) or when the file cannot be imported at all. With
---background the file is handed to a Celery worker as an ImportJob (see the admin's import jobs).
+--background the file is handed to a Celery worker as an ImportJob (see the admin's import jobs);
+if the broker is down the job is kept, the command says so, and the job is sent once it is back.
 """
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from members.services.csv_import import IMPORT_KINDS, ImportFileError, import_csv_file
+from members.management.progress import command_progress
+from members.services.csv_import import IMPORT_KINDS, ImportFileError, csv_data_rows_count, import_csv_file
 from members.services.import_jobs import import_job_create
 
 
@@ -34,10 +36,19 @@ class Command(BaseCommand):
             if not file.is_file():
                 raise CommandError(f"{file}: no such file.")
             job = import_job_create(kind=kind, path=file.resolve())
+            job.refresh_from_db(fields=["enqueued_at"])
+            if job.enqueued_at is None:  # the broker was down: the job is kept and sent once it is back
+                self.stderr.write(
+                    f"Recorded import job {job.pk} ({kind} from {file}), but the broker is unreachable: the job "
+                    "stays queued and is sent to a worker automatically within a minute of the broker being back."
+                )
+                return
             self.stdout.write(f"Queued import job {job.pk} ({kind} from {file}); follow it in the admin's import jobs.")
             return
+        progress = command_progress(self)
         try:
-            report = import_csv_file(kind=kind, path=file)
+            with progress.step(f"import {kind} from {file}", total=csv_data_rows_count(path=file)) as step:
+                report = import_csv_file(kind=kind, path=file, on_rows=step.advance)
         except ImportFileError as exc:
             raise CommandError(f"{file}: {exc} Nothing was imported.") from exc
         except OSError as exc:
@@ -46,6 +57,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{kind} from {file}: {report.rows_total} rows: {report.created} created, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.rejected} rejected"
+            + (f" (read as {report.encoding.upper()}: the file has a byte-order mark)" if report.encoding != "utf-8" else "")
         )
         for error in report.errors:
             self.stderr.write(f"line {error.line}: {error.reason}")

@@ -8,11 +8,11 @@ Both go through the CSV import engine; running the same command again on the sam
 nothing. Exits with status 1 when the engine rejected any row (a bug in the generator).
 """
 
-import time
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from members.management.progress import command_progress
 from members.services.demo_shop import demo_shop_load
 from members.services.demo_shop_csv import IMPORT_ORDER, import_reports_summary
 from members.services.demo_shop_synthetic import demo_synthetic_load
@@ -48,16 +48,16 @@ class Command(BaseCommand):
             raise CommandError("--synthetic and --members N go together.")
         if synthetic and limit_members is not None:
             raise CommandError("--limit-members applies to the demo shop, not to --synthetic.")
-        started = time.monotonic()
+        progress = command_progress(self)  # each file's start and finish, rows and elapsed time, as it happens
         if synthetic:
-            result = demo_synthetic_load(members=members, seed=seed, anchor_date=today)
+            result = demo_synthetic_load(members=members, seed=seed, anchor_date=today, progress=progress)
             what = f"synthetic shop ({members} members, seed {seed})"
         else:
-            result = demo_shop_load(seed=seed, anchor_date=today, limit_members=limit_members)
+            result = demo_shop_load(seed=seed, anchor_date=today, limit_members=limit_members, progress=progress)
             what = f"demo shop (seed {seed}" + (f", first {limit_members} customers)" if limit_members else ")")
         self.stdout.write(f"{what}: " + ", ".join(f"{result.counts[kind]} {kind}" for kind in IMPORT_ORDER))
         for line in import_reports_summary(result.reports):
             self.stdout.write(line)
-        self.stdout.write(f"done in {time.monotonic() - started:.1f} s")
+        progress.finish("load_demo done")
         if not result.ok:
             raise CommandError("the import engine rejected generated rows (listed above).")

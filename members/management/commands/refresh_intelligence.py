@@ -1,10 +1,10 @@
 """manage.py refresh_intelligence: train (if needed), score, refresh members, recommend, propose."""
 
-import time
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from members.management.progress import command_progress
 from members.services.intelligence_refresh import intelligence_refresh
 
 
@@ -27,12 +27,16 @@ class Command(BaseCommand):
         parser.add_argument("--max-train-samples", type=int, default=2000,
                             help="Reviews the first sentiment fine-tune uses (default 2000: minutes on a CPU).")
         parser.add_argument("--epochs", type=float, default=1.0, help="Epochs of the first fine-tune.")
+        parser.add_argument(
+            "--fast", action="store_true",
+            help="First pass in minutes on a CPU (what `make demo` runs): a TF-IDF + LR review model instead of "
+                 "the fine-tune, keyword topics, TF-IDF item vectors for recommendations. Follow it with "
+                 "`manage.py demo_background_start` to improve them on a worker.",
+        )
 
-    def handle(self, *, as_of, max_train_samples: int, epochs: float, **options):
-        started = time.monotonic()
-
-        def report(step):
-            self.stdout.write(f"  {step.name}: {step.summary}  [{time.monotonic() - started:.0f} s]")
-
-        intelligence_refresh(as_of=as_of, max_train_samples=max_train_samples, epochs=epochs, on_step=report)
-        self.stdout.write(f"done in {time.monotonic() - started:.0f} s")
+    def handle(self, *, as_of, max_train_samples: int, epochs: float, fast: bool = False, **options):
+        # Each step prints its start and its finish (real elapsed time, rows, ETA) as it happens.
+        progress = command_progress(self)
+        intelligence_refresh(as_of=as_of, max_train_samples=max_train_samples, epochs=epochs, progress=progress,
+                             fast=fast)
+        progress.finish("refresh_intelligence done")

@@ -1,11 +1,11 @@
 """manage.py refresh_members [--as-of YYYY-MM-DD] [--retrain]: the whole member refresh, in order."""
 
-import time
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from members.management.progress import command_progress
 from members.services.member_features import FeatureComputationError
 from members.services.member_refresh import STEPS, member_refresh_run
 
@@ -29,17 +29,13 @@ class Command(BaseCommand):
 
     def handle(self, *, as_of: date | None, retrain: bool, **options):
         as_of = as_of or timezone.localdate()
-        started = time.monotonic()
-        self.stdout.write(f"refresh_members as of {as_of}")
-
-        def report(result):
-            self.stdout.write(f"  {result.step}: {result.summary}  [{time.monotonic() - started:.1f} s]")
-
+        progress = command_progress(self)
+        progress.line(f"refresh_members as of {as_of}")
         try:
-            results = member_refresh_run(as_of=as_of, retrain=retrain, on_step=report)
+            results = member_refresh_run(as_of=as_of, retrain=retrain, progress=progress)
         except FeatureComputationError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"done in {time.monotonic() - started:.1f} s")
+        progress.finish("refresh_members done")
         # Too little history to train is a fact about the shop, not a failure: say so and exit 0.
         for result in results:
             if not result.ok:

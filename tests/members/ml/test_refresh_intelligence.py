@@ -20,11 +20,11 @@ def test_first_run_trains_and_scores_and_a_second_keeps_the_model(reviews, setti
     call_command("refresh_intelligence", "--max-train-samples", "60", "--epochs", str(FAST_RUN["epochs"]), stdout=out)
 
     text = out.getvalue()
-    assert "review model: trained sentiment run" in text
+    assert "review model: done in" in text and "trained sentiment run" in text
     assert ModelVersion.objects.filter(status="active").count() == 1
     assert not Review.objects.filter(scored_at__isnull=True).exists()
     for step in ("review scoring", "members: features", "members: tiers", "recommendations", "campaigns"):
-        assert f"  {step}: " in text
+        assert f"] {step}: started" in text and f"] {step}: done in " in text
 
     again = StringIO()
     call_command("refresh_intelligence", stdout=again)

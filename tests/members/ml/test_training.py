@@ -2,8 +2,8 @@
 
 import pytest
 
-from members.models import ModelVersion, ModelVersionStatus, TrainingRun, TrainingRunStatus
-from members.services import training
+from members.models import ModelVersion, ModelVersionKind, ModelVersionStatus, TrainingRun, TrainingRunStatus
+from members.services import model_registry, training
 from members.services.training import (
     TrainingError,
     model_version_promote,
@@ -24,59 +24,94 @@ def start_run(django_capture_on_commit_callbacks, **parameters) -> TrainingRun:
     return run
 
 
-def test_first_run_creates_an_active_version_with_metrics_and_progress(reviews, django_capture_on_commit_callbacks):
+def test_first_run_records_the_finetune_with_metrics_progress_and_a_serving_decision(
+    reviews, django_capture_on_commit_callbacks
+):
     run = start_run(django_capture_on_commit_callbacks)
 
     assert run.status == TrainingRunStatus.SUCCEEDED, run.error
-    version = ModelVersion.objects.get(run=run)
-    assert (version.task, version.version, version.status) == ("sentiment", 1, ModelVersionStatus.ACTIVE)
-    assert version.activated_at is not None
-    assert (version.metrics["test"]["finetuned"]["macro_f1"] >= 0) and "tfidf_logreg" in version.metrics["test"]
-    assert version.metrics["challenge"]["challenger_wins"] is True
+    finetuned = ModelVersion.objects.get(run=run, kind=ModelVersionKind.FINETUNED)
+    assert (finetuned.task, finetuned.version) == ("sentiment", 1)
+    assert (finetuned.metrics["test"]["finetuned"]["macro_f1"] >= 0) and "tfidf_logreg" in finetuned.metrics["test"]
+    decision = finetuned.metrics["decision"]
+    assert decision["served"] in ("challenger", "baseline") and decision["vs_baseline"]["n"] == 16
+    assert "test_predictions" not in finetuned.metrics  # bulky row-level data stays in the artifact
+    # whichever clearly won is active: exactly one version serves
+    assert ModelVersion.objects.filter(status=ModelVersionStatus.ACTIVE).count() == 1
     assert run.dataset_sizes["train_rows"] + run.dataset_sizes["validation_rows"] + run.dataset_sizes["test_rows"] == 80
     assert run.step == run.total_steps > 0
     assert any("loss" in point for point in run.loss_history)
     assert run.started_at and run.finished_at and run.device == "cpu"
 
 
-def test_a_worse_challenger_stays_candidate_and_the_champion_stays_active(
+def test_the_baseline_beats_a_deliberately_weak_finetune_and_is_the_one_served(
+    reviews, django_capture_on_commit_callbacks
+):
+    # one epoch at a learning rate too small to learn anything, and no stacked TF-IDF head to lean on
+    run = start_run(django_capture_on_commit_callbacks, epochs=1, learning_rate=1e-7, stack_tfidf=False)
+
+    finetuned = ModelVersion.objects.get(run=run, kind=ModelVersionKind.FINETUNED)
+    baseline = ModelVersion.objects.get(run=run, kind=ModelVersionKind.BASELINE)
+    assert finetuned.status == ModelVersionStatus.CANDIDATE
+    assert baseline.status == ModelVersionStatus.ACTIVE and baseline.artifact_path.endswith("/baseline")
+    assert baseline.test_metrics()["macro_f1"] > finetuned.test_metrics()["macro_f1"]
+    assert finetuned.decision["served"] == "baseline"
+    assert finetuned.decision["reason"].startswith("The fine-tuned model is not yet better than keyword statistics")
+    assert "interval" in finetuned.decision["reason"]
+
+
+def _force(monkeypatch, served: str):
+    """Make the serving rule return `served` whatever the margins (the rule itself is tested in tests/ml)."""
+    from ml import selection
+
+    real = selection.decide_serving
+
+    def fake(*args, **kwargs):
+        decision = real(*args, **kwargs)
+        return selection.ServingDecision(served, f"forced: {served}", decision.vs_baseline, decision.vs_active)
+
+    monkeypatch.setattr(selection, "decide_serving", fake)
+
+
+def test_a_challenger_not_clearly_better_stays_candidate_and_the_champion_stays_active(
     reviews, django_capture_on_commit_callbacks, monkeypatch
 ):
-    first = start_run(django_capture_on_commit_callbacks)
-    champion = ModelVersion.objects.get(run=first)
-    # The champion, scored on the challenger's own test split, is made to look perfect.
-    monkeypatch.setattr(training, "champion_evaluate", lambda **kwargs: {"macro_f1": 1.01})
+    start_run(django_capture_on_commit_callbacks)
+    champion = ModelVersion.objects.get(status=ModelVersionStatus.ACTIVE)
+    _force(monkeypatch, "active")
 
     second = start_run(django_capture_on_commit_callbacks, seed=7)
 
     challenger = ModelVersion.objects.get(run=second)
     champion.refresh_from_db()
     assert second.status == TrainingRunStatus.SUCCEEDED
-    assert (challenger.version, challenger.status) == (2, ModelVersionStatus.CANDIDATE)
+    assert challenger.status == ModelVersionStatus.CANDIDATE and challenger.kind == ModelVersionKind.FINETUNED
     assert champion.status == ModelVersionStatus.ACTIVE
-    assert challenger.metrics["challenge"]["champion_macro_f1"] == 1.01
-    assert challenger.metrics["challenge"]["champion_label"] == "sentiment-v1"
 
 
 def test_a_better_challenger_is_compared_on_the_same_test_data_and_activated(
     reviews, django_capture_on_commit_callbacks, monkeypatch
 ):
     start_run(django_capture_on_commit_callbacks)
+    first_active = ModelVersion.objects.get(status=ModelVersionStatus.ACTIVE)
     seen = {}
-    real = training.champion_evaluate
+    real = model_registry._champion_predictions
 
-    def spy(**kwargs):
-        seen["result"] = real(**kwargs)
-        return {"macro_f1": -1.0}
+    def spy(champion, **kwargs):
+        seen["predictions"] = real(champion, **kwargs)
+        return seen["predictions"]
 
-    monkeypatch.setattr(training, "champion_evaluate", spy)
+    monkeypatch.setattr(model_registry, "_champion_predictions", spy)
+    _force(monkeypatch, "challenger")
     second = start_run(django_capture_on_commit_callbacks)
 
-    assert ModelVersion.objects.get(run=second).status == ModelVersionStatus.ACTIVE
-    assert ModelVersion.objects.get(version=1).status == ModelVersionStatus.RETIRED
+    challenger = ModelVersion.objects.get(run=second)
+    assert challenger.status == ModelVersionStatus.ACTIVE
+    first_active.refresh_from_db()
+    assert first_active.status == ModelVersionStatus.RETIRED
     # The champion was scored on as many rows as the challenger's test split holds.
-    assert sum(seen["result"]["per_class"][c]["support"] for c in seen["result"]["per_class"]) == \
-        second.dataset_sizes["test_rows"]
+    assert len(seen["predictions"]) == second.dataset_sizes["test_rows"]
+    assert challenger.decision["vs_active"]["n"] == second.dataset_sizes["test_rows"]
 
 
 def test_a_bad_base_model_fails_the_run_in_words_and_leaves_the_active_model(
@@ -89,7 +124,8 @@ def test_a_bad_base_model_fails_the_run_in_words_and_leaves_the_active_model(
 
     assert run.status == TrainingRunStatus.FAILED
     assert "BaseModelError" in run.error and "no-such-model" in run.error
-    assert list(ModelVersion.objects.values_list("version", "status")) == [(1, "active")]
+    assert ModelVersion.objects.count() in (1, 2)  # the fine-tune, and the baseline when that won
+    assert ModelVersion.objects.filter(status="active").count() == 1 and not ModelVersion.objects.filter(run=run).exists()
 
 
 def test_a_cancel_request_stops_training_within_a_batch(reviews, django_capture_on_commit_callbacks, monkeypatch):
@@ -123,8 +159,9 @@ def test_cancelling_a_queued_run_ends_it_and_the_worker_skips_it(reviews):
 def test_a_duplicate_delivery_of_the_train_task_does_nothing(reviews, django_capture_on_commit_callbacks):
     run = start_run(django_capture_on_commit_callbacks)
 
+    versions = ModelVersion.objects.count()
     assert training.training_run_execute(run_id=run.pk) is None
-    assert ModelVersion.objects.count() == 1
+    assert ModelVersion.objects.count() == versions
 
 
 def test_unknown_tasks_and_options_are_refused_in_words():
@@ -136,17 +173,17 @@ def test_unknown_tasks_and_options_are_refused_in_words():
         training_run_create(task="sentiment", parameters={"epochs": "lots"})
 
 
-def test_promote_and_roll_back_move_the_active_flag(reviews, django_capture_on_commit_callbacks, monkeypatch):
-    start_run(django_capture_on_commit_callbacks)
-    monkeypatch.setattr(training, "champion_evaluate", lambda **kwargs: {"macro_f1": 2.0})
-    start_run(django_capture_on_commit_callbacks)
-    v1, v2 = ModelVersion.objects.order_by("version")
+def test_promote_and_roll_back_move_the_active_flag(reviews, django_capture_on_commit_callbacks):
+    # a fine-tune that learns nothing: the baseline wins and serves
+    start_run(django_capture_on_commit_callbacks, epochs=1, learning_rate=1e-7, stack_tfidf=False)
+    finetuned = ModelVersion.objects.get(kind=ModelVersionKind.FINETUNED)
+    baseline = ModelVersion.objects.get(kind=ModelVersionKind.BASELINE)
 
-    model_version_promote(version_id=v2.pk)
-    assert dict(ModelVersion.objects.values_list("version", "status")) == {1: "retired", 2: "active"}
+    model_version_promote(version_id=finetuned.pk)  # a person's call, whatever the metrics say
+    assert dict(ModelVersion.objects.values_list("kind", "status")) == {"finetuned": "active", "tfidf_logreg": "retired"}
 
-    assert model_version_rollback(task="sentiment").pk == v1.pk
-    assert dict(ModelVersion.objects.values_list("version", "status")) == {1: "active", 2: "candidate"}
+    assert model_version_rollback(task="sentiment").pk == baseline.pk
+    assert dict(ModelVersion.objects.values_list("kind", "status")) == {"finetuned": "candidate", "tfidf_logreg": "active"}
     with pytest.raises(TrainingError, match="No earlier active"):
         model_version_rollback(task="sentiment")
 

@@ -89,3 +89,21 @@ def test_a_segment_whose_cluster_disappears_is_retired_and_members_move(populati
 def test_too_few_members_skips_learned_segments_with_a_reason(db):
     result = segments_refresh(as_of=AS_OF)
     assert result.k is None and "no member features" in str(result)
+
+
+def test_a_rerun_keeps_every_generated_name_so_campaigns_still_point_at_it(population):
+    segments_refresh(as_of=AS_OF, config=K_RANGE)
+    names = dict(Segment.objects.filter(kind=Segment.Kind.LEARNED, active=True).values_list("pk", "name"))
+    later = AS_OF + timedelta(days=7)
+    make_population(as_of=later, seed=9, members=population)  # new figures: generated names could differ
+
+    segments_refresh(as_of=later, config=K_RANGE)
+
+    assert dict(Segment.objects.filter(kind=Segment.Kind.LEARNED, active=True).values_list("pk", "name")) == names
+
+
+def test_learned_segment_names_are_distinct_and_never_numbered(population):
+    segments_refresh(as_of=AS_OF, config=SegmentationConfig(k=5))  # more clusters than groups: alike pairs
+    names = list(Segment.objects.filter(kind=Segment.Kind.LEARNED, active=True).values_list("name", flat=True))
+    assert len(names) == 5 and len({n.lower() for n in names}) == 5
+    assert not any(n.endswith(("(2)", "(3)")) for n in names)
