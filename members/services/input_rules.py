@@ -7,8 +7,8 @@ import unicodedata
 from datetime import datetime, timedelta
 
 # Timestamps (joined_at, placed_at, created_at): outside these years a value is a typo or a
-# placeholder (0001-01-01, 9999-12-31), and near the ends of datetime's range converting it to UTC
-# overflows. Offsets beyond ±14:00 exist nowhere.
+# dummy date meaning "unknown" (0001-01-01, 9999-12-31), and near the ends of datetime's range
+# converting it to UTC overflows. Offsets beyond ±14:00 exist nowhere.
 TIMESTAMP_MIN_YEAR = 1900
 TIMESTAMP_MAX_YEAR = 2100
 TIMESTAMP_MAX_OFFSET = timedelta(hours=14)
