@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from members.models import ApiKey
 from members.services.api_keys import api_key_create
-from tests.faults.processes import RedisServer, free_fault_port
+from tests.processes import RedisServer, free_fault_port
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from kombu import Connection
 
 from memberhub.celery import app
 from members.models import ImportJob, ImportJobStatus, Product
-from tests.faults.processes import RedisServer, Workers, free_fault_port, wait_for, worker_env
+from tests.processes import RedisServer, Workers, free_fault_port, wait_for, worker_env
 
 TASKS = 8  # as in the report: eight tasks held unacknowledged by one worker
 # The tasks wait for their ETA inside the worker, unacknowledged; Redis is killed before it comes.

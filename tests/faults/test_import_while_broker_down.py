@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from members.models import ImportJob, ImportJobStatus, Product
 from members.services.import_jobs import IMPORT_JOB_RESEND_AFTER, import_jobs_enqueue_unsent
-from tests.faults.processes import REPO_ROOT, RedisServer, Workers, free_fault_port, wait_for, worker_env
+from tests.processes import REPO_ROOT, RedisServer, Workers, free_fault_port, wait_for, worker_env
 
 PRODUCTS = "sku,title,description,category,brand,price,currency,active\nD8-1,Kettle,,Home,Acme,25,GBP,1\n"
 

@@ -27,7 +27,7 @@ from memberhub.celery import app
 from memberhub.celery_broker import renew_leases, unacked_index_key
 from members.models import ImportJob, ImportJobStatus, Product
 from members.services.import_jobs import import_job_run
-from tests.faults.processes import RedisServer, Workers, free_fault_port, wait_for, worker_env
+from tests.processes import RedisServer, Workers, free_fault_port, wait_for, worker_env
 
 LEASE = 4  # CELERY_VISIBILITY_TIMEOUT for the workers (production: 60)
 RESTORE_INTERVAL = 1  # CELERY_RESTORE_INTERVAL (production: 10)

@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from standardwebhooks.webhooks import Webhook
 
 from memberhub.celery import app as celery_app
 from memberhub.observability import workers
 from members.models import WebhookDelivery, WebhookDeliveryStatus
 from tests.operations.logs import json_log_lines
+from tests.processes import worker_env
 from tests.webhooks.conftest import WebhookDeliveryFactory, WebhookSubscriptionFactory, receiver  # noqa: F401
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,19 +30,7 @@ def _redis_url() -> str:
 
 
 def _worker_env() -> dict[str, str]:
-    db = django_settings.DATABASES["default"]
-    database_url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("CELERY_", "DJANGO_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="memberhub.settings",
-        DATABASE_URL=database_url,
-        REDIS_URL=_redis_url(),
-        CELERY_TASK_ALWAYS_EAGER="0",
-        LOG_FORMAT="json",
-        WEBHOOK_ALLOWED_NETWORKS="127.0.0.1/32",
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
-    return env
+    return worker_env(_redis_url(), LOG_FORMAT="json", WEBHOOK_ALLOWED_NETWORKS="127.0.0.1/32")
 
 
 def _wait_for(condition, *, what: str, log: Path):

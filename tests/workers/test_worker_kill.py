@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 import redis
 from django.apps import apps
-from django.conf import settings
 from django.db import connection
 
 from members.models import ImportJob, ImportJobStatus, Member
 from members.services.csv_import import BATCH_SIZE
+from tests.processes import worker_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Two batches (each its own transaction): the kill lands after the first commits, before the second.
@@ -39,21 +39,7 @@ def _redis_url() -> str:
 
 
 def _worker_env() -> dict[str, str]:
-    """What a worker needs to see the test's database and the test's Redis, and nothing of the rest."""
-    db = settings.DATABASES["default"]
-    database_url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("CELERY_", "DJANGO_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="memberhub.settings",
-        DATABASE_URL=database_url,
-        REDIS_URL=_redis_url(),
-        CELERY_BROKER_URL=_redis_url(),
-        CELERY_RESULT_BACKEND=_redis_url(),
-        CELERY_TASK_ALWAYS_EAGER="0",
-        CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
-    return env
+    return worker_env(_redis_url(), CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT))
 
 
 def _write_members_csv(path: Path, rows: int) -> set[str]:

@@ -1,4 +1,5 @@
-"""Real processes for the fault tests: a Redis server of the test's own and Celery workers on it.
+"""Real processes for the fault, worker and operations tests: a Redis server of the test's own
+and Celery workers on it.
 
 Each test starts its own Redis on one of the ports reserved for these tests (FAULT_REDIS_PORTS),
 so it may kill and restart it without touching the Redis that other tests or services use.
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 # Ports for the Redis servers these tests start (override: FAULT_REDIS_PORTS=6391,6392).
 FAULT_REDIS_PORTS = tuple(int(p) for p in os.environ.get("FAULT_REDIS_PORTS", "6391,6392,6393,6394,6395").split(","))
 # A worker imports Django, torch and every task module; on a loaded 2-core machine that takes a while.
