@@ -31,8 +31,17 @@ endif
 
 # scripts/demo.sh picks the services itself (environment, else .env, else the local Postgres and
 # Redis), creates the database when missing and writes its choice to .env for manage.py run by hand.
+# `make demo LANG=zh` loads the Chinese food-delivery shop (load_demo --lang zh, prices in CNY).
+# LANG is also the shell's locale variable (en_US.UTF-8 ...): only LANG given on make's command
+# line chooses the shop, and the locale handed to the script is then C.UTF-8, not "zh".
+ifeq ($(origin LANG),command line)
+DEMO_LANG := $(LANG)
+demo: override LANG := C.UTF-8
+else
+DEMO_LANG ?= en
+endif
 demo: install
-	bash scripts/demo.sh $(HOST) $(PORT)
+	DEMO_LANG=$(DEMO_LANG) bash scripts/demo.sh $(HOST) $(PORT)
 
 # Chromium for the browser tests comes from Debian's packages (never a downloaded browser).
 browser-deps:

@@ -207,8 +207,8 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from members.api.scopes import ALL_SCOPES
-    from members.services.api_keys import api_key_create, api_key_revoke
+    from members.partners.scopes import ALL_SCOPES
+    from members.partners.services.api_keys import api_key_create, api_key_revoke
 
     call_command("migrate", verbosity=0)
     added = members_load(args.members)

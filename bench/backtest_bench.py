@@ -8,8 +8,8 @@ import_online_retail`: guests, non-products, zero prices and duplicate lines ski
 cancellations kept as returned orders that never count) into its own database
 (postgres://.../memberhub_backtestbench, created and migrated if needed). The WHOLE file is
 loaded, the months after the cut-off included: the backtest must not look at them, and the
-time-travel test (tests/ml_member/test_time_travel.py) checks it cannot. Then
-members.services.member_backtest.member_backtest_compute -- what `manage.py backtest --as-of D
+time-travel test (tests/members/predictions/test_time_travel.py) checks it cannot. Then
+members.predictions.services.member_backtest.member_backtest_compute -- what `manage.py backtest --as-of D
 --horizon-days 90` runs -- builds every model as of D, scores the members who bought before D and
 compares with the 90 days after D, next to the baselines in the same run:
 - churn: ours (calibrated trees + BG/NBD columns + seasonality when last year exists), recency,
@@ -59,7 +59,7 @@ def child(args) -> None:
     from django.core.management import call_command
 
     from members.models import Member
-    from members.services.member_backtest import member_backtest_compute
+    from members.predictions.services.member_backtest import member_backtest_compute
 
     call_command("migrate", verbosity=0)
     if not Member.objects.filter(external_id__startswith="OR-").exists():

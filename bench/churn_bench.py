@@ -10,10 +10,10 @@ Datasets (../shared/datasets relative to the repository root):
 - cdnow: CDNOW master (Fader & Hardie), 23,570 customers' CD purchases 1997-1998, loaded with COPY
   into postgres://.../memberhub_churnbench_cdnow (members and orders only, no products).
 Each database is created and migrated if needed; a dataset already loaded is not loaded again.
-T is the last order date in the data; the backtest is members.services.churn.training_windows +
+T is the last order date in the data; the backtest is members.predictions.services.churn.training_windows +
 ml.member_models.churn.churn_backtest: train on features as of T-180 with labels from
 (T-180, T-90], evaluate on features as of T-90 with labels from (T-90, T]. The features are the
-production SQL (members.services.member_features). The last line is
+production SQL (members.predictions.services.member_features). The last line is
 `RESULT ours_auc=... recency_auc=... bgnbd_auc=...` for online_retail.
 """
 
@@ -105,7 +105,7 @@ def run_dataset(name: str) -> dict:
     from django.db.models import Max
 
     from members.models import Order
-    from members.services.churn import training_windows
+    from members.predictions.services.churn import training_windows
     from ml.member_models.churn import churn_backtest
 
     call_command("migrate", verbosity=0)

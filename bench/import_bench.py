@@ -144,7 +144,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from members.services.csv_import import BATCH_SIZE, import_csv_file
+    from members.imports.services.csv_import import BATCH_SIZE, import_csv_file
 
     call_command("migrate", verbosity=0)
     bench_data_delete()  # leftovers of an interrupted run

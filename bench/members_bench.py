@@ -9,7 +9,7 @@ category shares stay empty; --reviews reviews with ratings), unless a dataset of
 already there. Then:
 1. trains the churn and forecast models (features as of T-180 and T-90 + backtests; timed apart);
 2. creates two rule segments (AND/OR groups; one reads churn risk and tiers) unless they exist;
-3. times the refresh for T exactly as the nightly chain runs it (members.services.member_refresh:
+3. times the refresh for T exactly as the nightly chain runs it (members.predictions.services.member_refresh:
    STEPS in order, each step from a fresh RefreshContext as the Celery chain's tasks do):
    features (+ text embeddings), segments (learned: k-means, k by silhouette on a sample unless
    MEMBER_SEGMENTS_K is set; assignment and history; rule segments sized and snapshotted), tiers
@@ -108,9 +108,9 @@ def orm_loop_features(member_ids: list[int], as_of: date) -> None:
     from django.db.models import Avg, Count, Max, Min, Q, Sum
     from django.utils import timezone
 
+    from members.core.models.order import REVENUE_STATUSES
     from members.models import Member, MemberFeatures, Order, Review
-    from members.models.order import REVENUE_STATUSES
-    from members.services.member_features import features_cutoff
+    from members.predictions.features import features_cutoff
 
     cutoff = features_cutoff(as_of=as_of)
     d90, d365 = cutoff - timedelta(days=90), cutoff - timedelta(days=365)
@@ -170,7 +170,7 @@ def day_clear(as_of: date) -> str:
 def rule_segments_ensure() -> list:
     """The bench's rule segments (created through the service, so validated like a user's)."""
     from members.models import Segment, Tier
-    from members.services.segments_rules import segment_rule_save
+    from members.segments.services.segments_rules import segment_rule_save
 
     lower_tiers = list(Tier.objects.order_by("rank").values_list("code", flat=True)[:2])
     definitions = {
@@ -218,11 +218,11 @@ def main() -> None:
     from django.db import connection
 
     from members.models import Member, MemberFeatures, MemberModelKind, MemberModelVersion
-    from members.services.churn import churn_train, training_windows
-    from members.services.member_features import member_features_compute
-    from members.services.member_refresh import STEP_FUNCTIONS, STEPS, RefreshContext
-    from members.services.segments_rules import segment_rule_count, segment_rule_describe
-    from members.services.spend_forecast import spend_forecast_train
+    from members.predictions.services.churn import churn_train, training_windows
+    from members.predictions.services.member_features import member_features_compute
+    from members.predictions.services.member_refresh import STEP_FUNCTIONS, STEPS, RefreshContext
+    from members.predictions.services.spend_forecast import spend_forecast_train
+    from members.segments.rules import segment_rule_count, segment_rule_describe
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as c:

@@ -150,8 +150,8 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from members.imports.services.import_jobs import import_job_create
     from members.models import ImportJob, ImportJobStatus, Member
-    from members.services.import_jobs import import_job_create
 
     call_command("migrate", verbosity=0)
     bench_data_delete()  # leftovers of an interrupted run
@@ -188,7 +188,7 @@ def main() -> None:
         b_members = Member.objects.filter(external_id__startswith=f"{PREFIX}B")
         wait_for(lambda: b_members.exists(), what="the first batch to commit", timeout=args.timeout, interval=0.05)
         rows_at_kill = b_members.count()
-        holder = next(w for w in workers if "members.tasks.run_import_job[" in w.log_path.read_text()[offsets[w.pid]:])
+        holder = next(w for w in workers if "members.imports.run_job[" in w.log_path.read_text()[offsets[w.pid]:])
         os.killpg(holder.pid, signal.SIGKILL)
         holder.wait(timeout=10)
         killed = time.monotonic()

@@ -41,8 +41,8 @@ def load(source: Path, *, drop_non_products: bool):
     df = pd.read_parquet(source)
     df = df[df["Customer ID"].notna() & ~df["Invoice"].str.startswith("C") & (df["Quantity"] > 0) & (df["Price"] > 0)]
     codes = df["StockCode"].str.upper()
-    if drop_non_products:  # as the importer does (members/services/online_retail.py)
-        from members.services.online_retail import NON_PRODUCT_CODES, NON_PRODUCT_PREFIXES
+    if drop_non_products:  # as the importer does (members/imports/services/online_retail.py)
+        from members.imports.services.online_retail import NON_PRODUCT_CODES, NON_PRODUCT_PREFIXES
 
         df = df[~codes.isin(NON_PRODUCT_CODES) & ~codes.str.startswith(NON_PRODUCT_PREFIXES)]
         codes = df["StockCode"].str.upper()

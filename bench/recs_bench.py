@@ -6,7 +6,7 @@ repeatable): popularity, implicit ALS, and ours, the two-tower model. Its two kn
 history-text view in the member tower, popularity prior) are chosen on *other* customers'
 held-out invoices (--val-members), never on the evaluated ones; every combination is printed.
 Optional: a contrastive fine-tune on the train split's (history -> next item) pairs, with the
-settings the `recs.fine_tune` Celery task uses (--finetune-seconds; its encoder goes through the
+settings the `members.recs.fine_tune` Celery task uses (--finetune-seconds; its encoder goes through the
 same knob choice and replaces ours only if it scores higher), and the cross-encoder reranker
 experiment on a sample (--cross-members). members/s = evaluated customers / (history encoding +
 retrieval + rerank) for the chosen configuration.
@@ -39,7 +39,7 @@ K = 10
 
 def load(source: Path):
     """Catalogue items (title = the SKU's most frequent description) and purchases, cancellations out."""
-    from members.services.online_retail import retail_lines_read
+    from members.imports.services.online_retail import retail_lines_read
     from ml.recs.data import CatalogItem, Purchase
 
     purchases, names = [], defaultdict(Counter)
@@ -175,7 +175,7 @@ def main() -> None:
     recommender, results["ours"], members_per_s, _, ours_ranked = two_tower(base, "two-tower, packaged base encoder")
 
     if args.finetune_seconds:
-        pairs, item_keys = next_item_text_pairs(split.train, items)  # as members/services/recommendations_training.py
+        pairs, item_keys = next_item_text_pairs(split.train, items)  # as members/recs/services/recommendations_training.py
         with tempfile.TemporaryDirectory() as tmp:
             config = RecsTrainConfig(output_dir=tmp, epochs=1.0, batch_size=32, history_max_length=RECS_MAX_LENGTH,
                                      item_max_length=RECS_MAX_LENGTH, bf16=not args.finetune_fp32,

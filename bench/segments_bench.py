@@ -30,7 +30,7 @@ django.setup()
 
 from django.db import connection
 
-from members.services.segments_rules import segment_rule_count, segment_rule_validate
+from members.segments.rules import segment_rule_count, segment_rule_validate
 
 AS_OF = date(2026, 6, 30)
 REPEATS = 5

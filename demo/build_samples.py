@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from members.services.online_retail import retail_lines_read
+from members.imports.services.online_retail import retail_lines_read
 
 DATA_DIR = REPO / "demo" / "data"
 REVIEWS_SOURCE = Path("womens_clothing_reviews/womens_clothing_reviews.csv")

@@ -4,16 +4,19 @@ Two queues: `default` for CPU work and `gpu` for training and batch scoring. Lon
 acknowledged late and re-queued if their worker dies, so every task must be idempotent.
 """
 
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
 from memberhub.env import env_int, env_str
 
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = (Queue("default"), Queue("gpu"))
+# Task names read members.<capability>.<verb>; training, scoring and recommendations need the
+# accelerator when there is one, everything else runs on `default`.
 CELERY_TASK_ROUTES = {
-    "ml.*": {"queue": "gpu"},
-    "members.tasks.train_*": {"queue": "gpu"},
-    "members.tasks.score_*": {"queue": "gpu"},
+    "members.reviews.*": {"queue": "gpu"},
+    "members.recs.*": {"queue": "gpu"},
 }
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -44,16 +47,33 @@ if str(env_str("CELERY_BROKER_URL") or env_str("REDIS_URL") or "").startswith(("
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
-# Periodic jobs: each area keeps its own entries beside its tasks; they are merged here.
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic jobs, at site-time-zone hours from the environment. The nightly order: review
+# intelligence (score, retrain when due), then the member refresh (features, segments, tiers with
+# their will-downgrade warnings, churn, forecast) after the night's imports, then campaigns, which
+# see today's churn scores and forecasts.
+REVIEW_NIGHTLY_HOUR = env_int("REVIEW_NIGHTLY_HOUR", 2)
+REVIEW_NIGHTLY_MINUTE = env_int("REVIEW_NIGHTLY_MINUTE", 15)
+TIER_EVALUATION_HOUR = env_int("TIER_EVALUATION_HOUR", 3)
+TIER_EVALUATION_MINUTE = env_int("TIER_EVALUATION_MINUTE", 30)
+CAMPAIGN_DAILY_HOUR = env_int("CAMPAIGN_DAILY_HOUR", 5)
+for _name, _hour, _minute in (
+    ("REVIEW_NIGHTLY", REVIEW_NIGHTLY_HOUR, REVIEW_NIGHTLY_MINUTE),
+    ("TIER_EVALUATION", TIER_EVALUATION_HOUR, TIER_EVALUATION_MINUTE),
+    ("CAMPAIGN_DAILY", CAMPAIGN_DAILY_HOUR, 0),
+):
+    if not (0 <= _hour <= 23 and 0 <= _minute <= 59):
+        raise ImproperlyConfigured(f"{_name}_HOUR must be 0-23 and {_name}_MINUTE 0-59.")
 
-
-def _merge_beat_schedules() -> None:
-    from members import beat
-
-    for name in dir(beat):
-        if name.endswith("_BEAT_SCHEDULE"):
-            CELERY_BEAT_SCHEDULE.update(getattr(beat, name))
-
-
-_merge_beat_schedules()
+CELERY_BEAT_SCHEDULE = {
+    "review-intelligence-nightly": {
+        "task": "members.reviews.nightly",
+        "schedule": crontab(hour=REVIEW_NIGHTLY_HOUR, minute=REVIEW_NIGHTLY_MINUTE),
+    },
+    "member-refresh-nightly": {
+        "task": "members.predictions.refresh_nightly",
+        "schedule": crontab(hour=TIER_EVALUATION_HOUR, minute=TIER_EVALUATION_MINUTE),
+    },
+    "campaigns-daily": {"task": "members.campaigns.daily", "schedule": crontab(hour=CAMPAIGN_DAILY_HOUR, minute=0)},
+    # Import jobs recorded while the broker was down get their task once it is back.
+    "import-jobs-enqueue-unsent": {"task": "members.imports.enqueue_unsent", "schedule": 60.0},
+}

@@ -53,6 +53,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions (it reads the language the switch stored), before CommonMiddleware (docs).
+    "django.middleware.locale.LocaleMiddleware",
+    "members.api.locale.ApiEnglishMiddleware",  # the API answers in English whatever the browser asks
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -93,10 +96,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# Interface languages (docs: README "Configuration"): English by default; Simplified Chinese from the
+# switch in the web app's header (a cookie) or the browser's Accept-Language (zh, zh-CN -> zh-hans).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")  # when the browser asks for none of LANGUAGES
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"LANGUAGE_CODE must be one of {', '.join(dict(LANGUAGES))}, not {LANGUAGE_CODE!r}.")
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Date and number formats per language (memberhub/formats/): the web app's short dates stay "3 Dec 2026"
+# in English; Chinese gets "2026年12月3日" and comma grouping.
+FORMAT_MODULE_PATH = ["memberhub.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+
+# The currency the shop sells in (ISO 4217 code): money on the web app's pages is shown with its
+# symbol ("USD" -> $, "CNY" -> ¥). Only the display: amounts are stored as they were.
+SHOP_CURRENCY = env_str("SHOP_CURRENCY", "USD").strip().upper()
+if len(SHOP_CURRENCY) != 3 or not SHOP_CURRENCY.isalpha():
+    raise ImproperlyConfigured(f"SHOP_CURRENCY={SHOP_CURRENCY!r}: use a three-letter ISO 4217 code (USD, CNY).")
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -156,7 +174,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Webhooks (members/services/webhooks.py, docs/webhooks.md). Attempts per delivery; the wait after
+# Webhooks (members/partners/services/webhooks.py, docs/webhooks.md). Attempts per delivery; the wait after
 # failed attempt n is WEBHOOK_RETRY_BASE_SECONDS * 2**(n-1) (+ up to 20 % jitter): 1, 2, 4 ... 64 min.
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 60)
@@ -169,7 +187,7 @@ if min(WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_BASE_SECONDS, WEBHOOK_DISABLE_AFTER_F
     )
 
 # Webhooks never go to loopback, private, link-local or reserved addresses (SSRF guard:
-# members/services/webhook_url_guard.py), except to these addresses or networks, for on-premise
+# members/partners/services/webhook_url_guard.py), except to these addresses or networks, for on-premise
 # partners, e.g. "10.20.0.0/16,192.168.5.7". Empty by default.
 WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", [])
 for _network in WEBHOOK_ALLOWED_NETWORKS:
@@ -183,13 +201,13 @@ MEMBERHUB_BASE_MODEL = env_str("MEMBERHUB_BASE_MODEL", "")  # "" = the gt-all-mi
 MEMBERHUB_ARTIFACT_DIR = Path(env_str("MEMBERHUB_ARTIFACT_DIR", str(BASE_DIR / "artifacts")))
 # Base model for the recommendation encoder; "" = the same packaged MiniLM (a local path or hub name).
 RECS_BASE_MODEL = env_str("RECS_BASE_MODEL", "")
-# Review scoring (members/services/scoring.py, docs/review-intelligence.md): a burst of new reviews
+# Review scoring (members/reviews/services/scoring.py, docs/review-intelligence.md): a burst of new reviews
 # waits this long and is scored by ONE task; reviews per DB batch / per forward pass; cap per run.
 REVIEW_SCORING_DEBOUNCE_SECONDS = env_int("REVIEW_SCORING_DEBOUNCE_SECONDS", 30)
 REVIEW_SCORING_BATCH_SIZE = env_int("REVIEW_SCORING_BATCH_SIZE", 256)
 REVIEW_SCORING_MODEL_BATCH_SIZE = env_int("REVIEW_SCORING_MODEL_BATCH_SIZE", 64)
 REVIEW_SCORING_PENDING_LIMIT = env_int("REVIEW_SCORING_PENDING_LIMIT", 100_000)
-# Nightly retraining (members/ml_tasks.py): after this many new human labels, or when the share of
+# Nightly retraining (members/reviews/tasks.py): after this many new human labels, or when the share of
 # last-week reviews whose predicted sentiment agrees with their stars falls this many percentage
 # points below the active model's test accuracy (with at least REVIEW_DRIFT_MIN_REVIEWS reviews).
 REVIEW_RETRAIN_MIN_NEW_LABELS = env_int("REVIEW_RETRAIN_MIN_NEW_LABELS", 50)
@@ -203,7 +221,7 @@ if min(REVIEW_SCORING_DEBOUNCE_SECONDS, REVIEW_SCORING_BATCH_SIZE, REVIEW_SCORIN
         "and REVIEW_DRIFT_TOLERANCE_PCT 0-100."
     )
 
-# Learned member segments (members/services/segments.py, docs/segments.md): a fixed number of
+# Learned member segments (members/segments/services/segments.py, docs/segments.md): a fixed number of
 # segments, or 0 to choose k by silhouette between MEMBER_SEGMENTS_K_MIN and MEMBER_SEGMENTS_K_MAX.
 MEMBER_SEGMENTS_K = env_int("MEMBER_SEGMENTS_K", 0)
 MEMBER_SEGMENTS_K_MIN = env_int("MEMBER_SEGMENTS_K_MIN", 2)
@@ -271,17 +289,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "MemberStatusEnum": "members.models.member.MemberStatus",
-        "OrderStatusEnum": "members.models.order.OrderStatus",
-        "TierChangeStatusEnum": "members.models.tier.TierChangeStatus",
+        "MemberStatusEnum": "members.core.models.member.MemberStatus",
+        "OrderStatusEnum": "members.core.models.order.OrderStatus",
+        "TierChangeStatusEnum": "members.tiers.models.tier.TierChangeStatus",
     },
 }
 
-from memberhub.celery_settings import *  # noqa: E402,F401,F403  (queues, reliability; needs names above)
+from memberhub.celery_settings import *
 
 # /readyz (memberhub/observability/health.py): queues that must have a worker with a heartbeat
 # at most READYZ_WORKER_MAX_AGE seconds old. docker-compose without --profile gpu sets "default".
-READYZ_QUEUES = env_list("READYZ_QUEUES", [queue.name for queue in CELERY_TASK_QUEUES])  # noqa: F405
+READYZ_QUEUES = env_list("READYZ_QUEUES", [queue.name for queue in CELERY_TASK_QUEUES])
 READYZ_WORKER_MAX_AGE = env_int("READYZ_WORKER_MAX_AGE", 30)
-if set(READYZ_QUEUES) - {queue.name for queue in CELERY_TASK_QUEUES} or READYZ_WORKER_MAX_AGE < 1:  # noqa: F405
+if set(READYZ_QUEUES) - {queue.name for queue in CELERY_TASK_QUEUES} or READYZ_WORKER_MAX_AGE < 1:
     raise ImproperlyConfigured("READYZ_QUEUES must name Celery queues (default, gpu); READYZ_WORKER_MAX_AGE >= 1.")

@@ -3,7 +3,7 @@ from django.db.models.signals import post_migrate
 
 
 def _ensure_groups(sender, **kwargs):
-    from members.services.roles import roles_ensure_groups
+    from members.accounts.roles import roles_ensure_groups
 
     roles_ensure_groups()
 

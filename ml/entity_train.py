@@ -7,8 +7,8 @@ Training uses AutoModelForTokenClassification and the Hugging Face Trainer (Adam
 early stopping on validation span micro-F1). Metrics are span-level, exact match of
 (start, end, label), per entity type and micro-averaged, on a seeded random test split.
 
-Artifact directory (``<dir>.partial`` renamed at the end): ``model/`` (safetensors, config with
-the BIO id2label, tokenizer), ``metrics.json``, ``config.json``.
+Artifact directory (``<dir>.partial`` renamed at the end by ml.artifacts): ``model/``
+(safetensors, config with the BIO id2label, tokenizer), ``metrics.json``, ``config.json``.
 
 :class:`ModelEntityExtractor` loads it and returns character spans like the rule extractor; a
 text longer than ``max_length`` tokens is read in overlapping windows (``stride`` tokens shared)
@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,13 +34,14 @@ from transformers import (
     EarlyStoppingCallback,
     PrinterCallback,
     Trainer,
-    TrainingArguments,
     set_seed,
 )
 
+from ml.artifacts import ArtifactWriter
 from ml.base_model import apply_offline_default, resolve_base_model
 from ml.callbacks import CancelHook, HookCallback, ProgressHook, TrainingCancelled
-from ml.device import autocast_for, gpu_dtype, pick_device
+from ml.config import EntityTrainConfig
+from ml.device import autocast_for, pick_device
 from ml.entities import (
     BIO_LABELS,
     ENTITY_TYPES,
@@ -54,25 +53,10 @@ from ml.entities import (
     resolve_overlaps,
 )
 from ml.scoring import ArtifactError
+from ml.trainer_args import training_arguments
 
 __all__ = ["EntityTrainConfig", "ModelEntityExtractor", "TrainingCancelled", "span_metrics", "train_entities",
            "weak_entity_rows"]
-
-
-@dataclass
-class EntityTrainConfig:
-    base_model: str | None = field(default=None, metadata={"help": "Encoder to fine-tune (see ml.base_model)."})
-    max_length: int = field(default=128, metadata={"help": "Tokens per training text (longer ones truncated)."})
-    epochs: float = field(default=4.0, metadata={"help": "Upper bound on passes over the training set."})
-    batch_size: int = field(default=16, metadata={"help": "Examples per device batch."})
-    learning_rate: float = field(default=5e-5, metadata={"help": "Peak AdamW learning rate."})
-    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
-    warmup_ratio: float = field(default=0.1, metadata={"help": "Share of steps spent warming up the LR."})
-    early_stopping_patience: int | None = field(default=2, metadata={"help": "Evaluations without gain; None = off."})
-    logging_steps: int = field(default=10, metadata={"help": "Report loss every N optimizer steps."})
-    seed: int = field(default=42, metadata={"help": "Seed for split, head init and shuffling."})
-    split: tuple[float, float, float] = field(default=(0.6, 0.2, 0.2), metadata={"help": "Train/val/test shares."})
-    output_dir: str = field(default="artifacts/entities", metadata={"help": "Artifact directory; new or empty."})
 
 
 def weak_entity_rows(texts: Sequence[str], extractor: RuleEntityExtractor) -> list[dict[str, Any]]:
@@ -150,13 +134,7 @@ def train_entities(
     train_rows, val_rows, test_rows = shuffled[:a], shuffled[a:b], shuffled[b:]
     if not (train_rows and val_rows and test_rows):
         raise ValueError(f"{len(rows)} rows with text are too few for a train/validation/test split.")
-    output_dir = Path(config.output_dir)
-    if output_dir.exists() and any(output_dir.iterdir()):
-        raise FileExistsError(f"{output_dir} already exists and is not empty; each run needs its own directory.")
-    partial = output_dir.with_name(output_dir.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
+    with ArtifactWriter(config.output_dir) as artifact:
         set_seed(config.seed)
         base = resolve_base_model(config.base_model)
         tokenizer = AutoTokenizer.from_pretrained(base.location, local_files_only=base.local_files_only)
@@ -178,17 +156,7 @@ def train_entities(
             fn = float(((predicted != gold) & (gold > 0) & mask).sum())
             return {"entity_f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0}
 
-        dtype = gpu_dtype()
-        args = TrainingArguments(
-            output_dir=str(partial / "checkpoints"), num_train_epochs=config.epochs,
-            per_device_train_batch_size=config.batch_size, per_device_eval_batch_size=config.batch_size * 2,
-            learning_rate=config.learning_rate, weight_decay=config.weight_decay, warmup_ratio=config.warmup_ratio,
-            eval_strategy="epoch", save_strategy="epoch", load_best_model_at_end=True,
-            metric_for_best_model="entity_f1", greater_is_better=True, save_total_limit=1, save_only_model=True,
-            logging_steps=config.logging_steps, report_to=[], seed=config.seed, data_seed=config.seed,
-            bf16=dtype == torch.bfloat16, fp16=dtype == torch.float16, use_cpu=not torch.cuda.is_available(),
-            dataloader_num_workers=0, disable_tqdm=True,
-        )
+        args = training_arguments(config, artifact.checkpoint_dir, metric="entity_f1", group_by_length=False)
         hooks = HookCallback(on_progress, should_cancel)
         callbacks: list[Any] = [hooks]
         if config.early_stopping_patience:
@@ -202,18 +170,16 @@ def train_entities(
         train_output = trainer.train()
         if hooks.cancelled:
             raise TrainingCancelled(f"training cancelled at step {trainer.state.global_step}")
-        trainer.model.save_pretrained(partial / "model", safe_serialization=True)
-        tokenizer.save_pretrained(partial / "model")
-        shutil.rmtree(partial / "checkpoints", ignore_errors=True)
+        artifact.save_model(trainer.model, tokenizer)
         run_config = {
-            "task": "entities", "created_at": datetime.now(UTC).isoformat(), "training": asdict(config),
+            "task": "entities", "created_at": datetime.now(UTC).isoformat(), "training": config.to_dict(),
             "max_length": config.max_length, "base_model": base.to_dict(), "labels": list(BIO_LABELS),
             "data": {"rows": len(rows), "train_rows": len(train_rows), "validation_rows": len(val_rows),
                      "test_rows": len(test_rows), "split_strategy": f"seeded random (seed {config.seed})"},
             "device": str(trainer.args.device), "duration_s": round(time.monotonic() - started, 1),
         }
-        (partial / "config.json").write_text(json.dumps(run_config, indent=2, default=str) + "\n", encoding="utf-8")
-        extractor = ModelEntityExtractor(partial, device=str(trainer.args.device))
+        artifact.write_json("config.json", run_config)
+        extractor = ModelEntityExtractor(artifact.partial, device=str(trainer.args.device))
         test_texts = [str(r["text"]) for r in test_rows]
         metrics = {
             "task": "entities", "test_size": len(test_rows),
@@ -222,14 +188,8 @@ def train_entities(
             "epochs_run": trainer.state.epoch, "steps_run": trainer.state.global_step,
             "log_history": trainer.state.log_history,
         }
-        (partial / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n", encoding="utf-8")
-        if output_dir.exists():
-            output_dir.rmdir()
-        partial.rename(output_dir)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    return output_dir
+        artifact.write_json("metrics.json", metrics)
+        return artifact.commit()
 
 
 class ModelEntityExtractor:

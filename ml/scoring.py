@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +23,14 @@ import torch
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
 from ml.base_model import apply_offline_default, resolve_base_model
-from ml.data import compose_text
 from ml.device import autocast_for, pick_device
+from ml.score_result import EMPTY_TEXT, ArtifactError, ScoreResult, model_input
 
-EMPTY_TEXT = " "  # what the model sees when a review has neither text nor title
+# EMPTY_TEXT, ArtifactError, ScoreResult, model_input live in ml.score_result; callers import them from here too.
+__all__ = ["DEFAULT_BATCH_SIZE", "EMPTY_TEXT", "ArtifactError", "Encoder", "ScoreResult", "Scorer", "load_scorer",
+           "mean_pool", "model_input", "tokenizable"]
+
 DEFAULT_BATCH_SIZE = 64
-
-
-class ArtifactError(ValueError):
-    """The artifact directory is missing or incomplete."""
-
-
-@dataclass(frozen=True)
-class ScoreResult:
-    label: str  # the most probable label
-    probabilities: dict[str, float]  # every label of the task -> probability (sums to 1)
-    embedding: np.ndarray | None  # float32, mean-pooled last hidden state, L2-normalised; None for a baseline
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -48,16 +39,6 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
     summed = (hidden * mask).sum(dim=1)
     pooled = summed / mask.sum(dim=1).clamp(min=1e-9)
     return torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
-
-
-def model_input(text: object, title: object = None, *, join_title: bool = True) -> str:
-    """The string the model scores for one review (see the module docstring for empty input)."""
-    body = "" if text is None else str(text).strip()
-    if join_title:
-        composed = compose_text(body, title)
-    else:
-        composed = body or ("" if title is None else str(title).strip())
-    return composed or EMPTY_TEXT
 
 
 def tokenizable(text: object) -> str:
@@ -206,13 +187,17 @@ class Encoder(_BatchRunner):
 
 def load_scorer(artifact_dir: str | Path, *, device: str | None = None):
     """The scorer for any review artifact: a fine-tune (Scorer) or a TF-IDF + LR baseline
-    (ml.baseline.BaselineScorer, whose config.json says ``"kind": "tfidf_logreg"``). Both have
-    ``labels``, ``run_config`` and ``score(texts, titles, batch_size=..., show_progress=...)``."""
+    (ml.baseline.BaselineScorer, whose config.json says ``"kind": "tfidf_logreg"``). A training run
+    whose language check skipped the fine-tune (``"fine_tuned": false``, no ``model/``) is scored
+    by the baseline it serves. All have ``labels``, ``run_config`` and
+    ``score(texts, titles, batch_size=..., show_progress=...)``."""
     config_path = Path(artifact_dir) / "config.json"
     if config_path.is_file():
-        kind = json.loads(config_path.read_text(encoding="utf-8")).get("kind")
+        run_config = json.loads(config_path.read_text(encoding="utf-8"))
         from ml.baseline import BASELINE_KIND, BaselineScorer
 
-        if kind == BASELINE_KIND:
+        if run_config.get("kind") == BASELINE_KIND:
             return BaselineScorer(artifact_dir)
+        if run_config.get("fine_tuned") is False:
+            return BaselineScorer(Path(artifact_dir) / "baseline")
     return Scorer(artifact_dir, device=device)

@@ -2,7 +2,7 @@
 active model on the same held-out rows.
 
 "Clearly" means the lower end of the 95 % paired bootstrap interval of the macro-F1 difference
-is above zero (ml.metrics.paired_bootstrap_macro_f1). When the challenger is not clearly better,
+is above zero (ml.bootstrap.paired_bootstrap_macro_f1). When the challenger is not clearly better,
 the TF-IDF + LR baseline is served if nothing is active yet or it clearly beats the active model;
 otherwise the active model stays. So a worse model is never chosen silently: the reason says
 which one is served and by how much it won or lost.
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ml.metrics import paired_bootstrap_macro_f1
+from ml.bootstrap import paired_bootstrap_macro_f1
 
 CHALLENGER, BASELINE, ACTIVE = "challenger", "baseline", "active"
 BASELINE_SERVED_MESSAGE = (

@@ -20,6 +20,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from ml.baseline import choose_analyzer, make_vectorizer
+
 STACK_FILE = "stack.joblib"
 EMBEDDING_WEIGHT = 0.5  # scale of the (L2-normalised) embedding block next to the TF-IDF block (grid in docs/ml.md)
 STACK_C = 1.0  # inverse regularisation of the stacked logistic regression (grid in docs/ml.md)
@@ -54,7 +56,8 @@ def fit_stacked_head(texts: Sequence[str], embeddings: np.ndarray, labels: Seque
     """Fit on the train split; None when training holds a single class (nothing to separate)."""
     if len(set(labels)) < 2:
         return None
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_features=100_000)
+    # the same word or character n-grams as the baseline would use on these texts (ml.baseline)
+    vectorizer = make_vectorizer(choose_analyzer(texts))
     vectorizer.fit(list(texts))
     model = LogisticRegression(class_weight="balanced", max_iter=3000, C=STACK_C, random_state=seed)
     head = StackedHead(vectorizer, model, num_labels)

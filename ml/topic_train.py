@@ -12,7 +12,7 @@ and the weak rest is split train/validation; otherwise a seeded random split by 
 After training, a threshold per topic is tuned on validation (maximising that topic's F1), and
 test metrics use those thresholds.
 
-Artifact directory (written to ``<dir>.partial`` then renamed, like ml.train):
+Artifact directory (written to ``<dir>.partial`` then renamed by ml.artifacts, like ml.train):
 
     model/            model.safetensors, config.json (id2label = topic codes), tokenizer files
     topics.json       the topic list the model was trained for (code, name, description, keywords)
@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,45 +41,23 @@ from transformers import (
     DataCollatorWithPadding,
     EarlyStoppingCallback,
     PrinterCallback,
-    TrainingArguments,
     set_seed,
 )
 
+from ml.artifacts import ArtifactWriter
 from ml.base_model import apply_offline_default, resolve_base_model
 from ml.callbacks import CancelHook, HookCallback, ProgressHook, TrainingCancelled
-from ml.device import gpu_dtype, pick_device
+from ml.config import TopicTrainConfig
+from ml.device import pick_device
 from ml.labels import MIN_HUMAN_TEST_ROWS
 from ml.ordered_trainer import OrderedEvalTrainer
 from ml.scoring import DEFAULT_BATCH_SIZE, ArtifactError, _BatchRunner, model_input
 from ml.topics import TopicSpec, WeakTopicLabeller, topics_from
+from ml.trainer_args import training_arguments
 
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.05), 2)
 MAX_POS_WEIGHT = 10.0  # a topic seen twice in 500 rows must not dominate the loss
 __all__ = ["TopicPredictor", "TopicTrainConfig", "TopicTrainResult", "TrainingCancelled", "train_topics", "weak_rows"]
-
-
-@dataclass
-class TopicTrainConfig:
-    base_model: str | None = field(default=None, metadata={"help": "Encoder to fine-tune (see ml.base_model)."})
-    max_length: int = field(default=128, metadata={"help": "Tokens kept per text; longer texts are truncated."})
-    epochs: float = field(default=4.0, metadata={"help": "Upper bound on passes over the training set."})
-    batch_size: int = field(default=16, metadata={"help": "Examples per device batch."})
-    learning_rate: float = field(default=5e-5, metadata={"help": "Peak AdamW learning rate."})
-    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
-    warmup_ratio: float = field(default=0.1, metadata={"help": "Share of steps spent warming up the LR."})
-    early_stopping_patience: int | None = field(default=2, metadata={"help": "Evaluations without gain; None = off."})
-    logging_steps: int = field(default=10, metadata={"help": "Report loss every N optimizer steps."})
-    seed: int = field(default=42, metadata={"help": "Seed for split, head init and shuffling."})
-    split: tuple[float, float, float] = field(default=(0.6, 0.2, 0.2), metadata={"help": "Train/val/test shares."})
-    use_pos_weight: bool = field(default=True, metadata={"help": "Weight positives by neg/pos per topic (capped)."})
-    output_dir: str = field(default="artifacts/topics", metadata={"help": "Artifact directory; must be new or empty."})
-
-    def __post_init__(self) -> None:
-        self.split = tuple(float(x) for x in self.split)
-        if len(self.split) != 3 or any(x <= 0 for x in self.split) or abs(sum(self.split) - 1) > 1e-6:
-            raise ValueError(f"split must be three positive shares summing to 1, got {self.split}.")
-        if self.max_length < 1 or self.batch_size < 1 or self.epochs <= 0:
-            raise ValueError("max_length and batch_size must be at least 1 and epochs positive.")
 
 
 @dataclass(frozen=True)
@@ -211,13 +188,7 @@ def train_topics(
         raise ValueError(f"{len(rows)} rows with text are too few for a train/validation/test split.")
     y_train, y_val, y_test = (_matrix(part, codes) for part in (train_rows, val_rows, test_rows))
 
-    output_dir = Path(config.output_dir)
-    if output_dir.exists() and any(output_dir.iterdir()):
-        raise FileExistsError(f"{output_dir} already exists and is not empty; each run needs its own directory.")
-    partial = output_dir.with_name(output_dir.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
+    with ArtifactWriter(config.output_dir) as artifact:
         set_seed(config.seed)
         base = resolve_base_model(config.base_model)
         tokenizer = AutoTokenizer.from_pretrained(base.location, local_files_only=base.local_files_only)
@@ -228,17 +199,7 @@ def train_topics(
         )
         positives = y_train.sum(axis=0)
         pos_weight = np.clip((len(y_train) - positives) / np.maximum(positives, 1.0), 1.0, MAX_POS_WEIGHT)
-        dtype = gpu_dtype()
-        args = TrainingArguments(
-            output_dir=str(partial / "checkpoints"), num_train_epochs=config.epochs,
-            per_device_train_batch_size=config.batch_size, per_device_eval_batch_size=config.batch_size * 2,
-            learning_rate=config.learning_rate, weight_decay=config.weight_decay, warmup_ratio=config.warmup_ratio,
-            eval_strategy="epoch", save_strategy="epoch", load_best_model_at_end=True,
-            metric_for_best_model="macro_f1", greater_is_better=True, save_total_limit=1, save_only_model=True,
-            logging_steps=config.logging_steps, report_to=[], seed=config.seed, data_seed=config.seed,
-            bf16=dtype == torch.bfloat16, fp16=dtype == torch.float16, use_cpu=not torch.cuda.is_available(),
-            group_by_length=True, dataloader_num_workers=0, disable_tqdm=True,
-        )
+        args = training_arguments(config, artifact.checkpoint_dir, metric="macro_f1")
         hooks = HookCallback(on_progress, should_cancel)
         callbacks: list[Any] = [hooks]
         if config.early_stopping_patience:
@@ -271,11 +232,9 @@ def train_topics(
             "epochs_run": trainer.state.epoch, "steps_run": trainer.state.global_step,
             "log_history": trainer.state.log_history,
         }
-        trainer.model.save_pretrained(partial / "model", safe_serialization=True)
-        tokenizer.save_pretrained(partial / "model")
-        shutil.rmtree(partial / "checkpoints", ignore_errors=True)
+        artifact.save_model(trainer.model, tokenizer)
         run_config = {
-            "task": "topics", "created_at": datetime.now(UTC).isoformat(), "training": asdict(config),
+            "task": "topics", "created_at": datetime.now(UTC).isoformat(), "training": config.to_dict(),
             "max_length": config.max_length, "base_model": base.to_dict(), "seed": config.seed,
             "data": {"rows": len(rows), "train_rows": len(train_rows), "validation_rows": len(val_rows),
                      "test_rows": len(test_rows), "human_rows": sum(1 for r in rows if r.get("human")),
@@ -286,13 +245,8 @@ def train_topics(
         }
         for name, payload in (("topics.json", [t.to_dict() for t in specs]), ("thresholds.json", thresholds),
                               ("metrics.json", metrics), ("config.json", run_config)):
-            (partial / name).write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
-        if output_dir.exists():
-            output_dir.rmdir()
-        partial.rename(output_dir)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+            artifact.write_json(name, payload)
+        output_dir = artifact.commit()
     return TopicTrainResult(output_dir, thresholds, metrics)
 
 

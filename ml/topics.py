@@ -7,7 +7,10 @@ The weak labeller needs no trained model and combines two signals per (review, t
 
 * keywords: case-insensitive regular expressions on word boundaries with light stemming, so
   ``"fit"`` also matches ``"Fits"``/``"fitting"`` and ``"delivery"`` matches ``"deliveries"``;
-  multi-word keywords allow any whitespace or hyphen between their words.
+  multi-word keywords allow any whitespace or hyphen between their words. Chinese keywords
+  (``"送餐"``, ``"分量"``) match anywhere inside running text: Chinese puts no spaces between words,
+  so a word boundary would almost never be there, and it has no inflection to stem. A Chinese
+  character next to an English keyword counts as a boundary ("这件size偏小" matches ``"size"``).
 * prototype similarity: the review is cut into sentences, each sentence and each topic prototype
   (its description, and ``"<name>: <keyword>"`` per keyword) are embedded with the base encoder
   (mean-pooled, L2-normalised), and the topic's similarity is the best sentence-prototype cosine.
@@ -29,6 +32,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ml.language import HAN_CLASS, has_han, is_han
+
 # Cosine between a review sentence and a topic prototype with all-MiniLM-L6-v2, above which the
 # topic counts as present without a keyword. Chosen on the packaged model (see docs/ml-topics.md);
 # a different base model needs its own value (TopicSpec.similarity_threshold).
@@ -36,8 +41,16 @@ DEFAULT_SIMILARITY_THRESHOLD = 0.55
 KEYWORD_SCORE = 0.9  # a keyword hit is strong but not certain evidence ("fits" in "fits of laughter")
 MAX_SENTENCES = 32  # per review; very long texts keep their first sentences (cost grows per sentence)
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;\n])\s+|\n+")
+# English sentence ends need whitespace after them ("3.5", "U.S." stay whole). Chinese puts no space
+# after its full-width 。！？；, so those end a sentence by themselves (a run of them, "。。。" or "！？",
+# ends one sentence), as does a half-width !?; that is directly followed by a Chinese character
+# ("太慢了!再也不点了").
+_SENTENCE_SPLIT = re.compile(rf"(?<=[.!?;\n])\s+|(?<=[。！？；])(?![。！？；!?])\s*|(?<=[!?;])(?=[{HAN_CLASS}])|\n+")
 _WORD = re.compile(r"[\w']+")
+# Word boundaries for English keywords: no letter, digit or apostrophe on either side -- except a
+# Chinese character, which is a boundary in mixed text ("这件size偏小").
+_LATIN_START = rf"(?<![^\W{HAN_CLASS}])(?<!')"
+_LATIN_END = rf"(?![^\W{HAN_CLASS}])(?!')"
 
 
 @dataclass(frozen=True)
@@ -159,17 +172,32 @@ def _word_pattern(word: str) -> str:
     return re.escape(word) + rf"(?:e?s|{double}(?:ed|ing))?"
 
 
+def _chinese_keyword_pattern(keyword: str) -> str:
+    """A keyword holding Chinese characters, literally (any whitespace between its parts), with a
+    word boundary only at an end that is not a Chinese character ("T恤" must not match "AT恤")."""
+    body = r"\s*".join(re.escape(part) for part in keyword.split())
+    start = "" if is_han(keyword.strip()[0]) else _LATIN_START
+    end = "" if is_han(keyword.strip()[-1]) else _LATIN_END
+    return start + body + end
+
+
 def keyword_regex(keywords: Sequence[str]) -> re.Pattern[str] | None:
-    """A case-insensitive alternation of ``keywords`` on word boundaries (longest first), or None."""
-    alternatives = []
+    """A case-insensitive alternation of ``keywords`` (longest first), or None. English keywords
+    need word boundaries; Chinese ones match inside running text (see the module docstring)."""
+    alternatives = []  # (length of the keyword's own pattern, pattern with its boundaries)
     for keyword in keywords:
+        if has_han(keyword):
+            body = _chinese_keyword_pattern(keyword)
+            alternatives.append((len(body), body))
+            continue
         words = _WORD.findall(keyword)
         if words:
-            alternatives.append(r"[\s\-]+".join(_word_pattern(w) for w in words))
+            body = r"[\s\-]+".join(_word_pattern(w) for w in words)
+            alternatives.append((len(body), _LATIN_START + "(?:" + body + ")" + _LATIN_END))
     if not alternatives:
         return None
-    alternatives.sort(key=len, reverse=True)
-    return re.compile(r"(?<![\w'])(?:" + "|".join(alternatives) + r")(?![\w'])", re.IGNORECASE)
+    alternatives.sort(key=lambda a: a[0], reverse=True)
+    return re.compile("|".join(pattern for _, pattern in alternatives), re.IGNORECASE)
 
 
 def keyword_hits(text: str, pattern: re.Pattern[str] | None) -> list[tuple[int, int, str]]:

@@ -1,7 +1,7 @@
 """Fine-tune an encoder for a review task and write one self-contained artifact directory.
 
-Artifact layout (``config.output_dir``; written to ``<dir>.partial`` and renamed at the end, so a
-failed or cancelled run never leaves a half-written artifact):
+Artifact layout (``config.output_dir``; written to ``<dir>.partial`` and renamed at the end by
+ml.artifacts, so a failed or cancelled run never leaves a half-written artifact):
 
     model/             model.safetensors + config.json (id2label/label2id) + tokenizer files
     stack.joblib       only when the stacked head won on validation (ml.stacking): the served head
@@ -10,25 +10,26 @@ failed or cancelled run never leaves a half-written artifact):
     metrics.json       test metrics for the fine-tune and both baselines, the serving decision
                        (ml.selection), test labels and predictions, best validation metrics
     config.json        kind "finetuned", training config, data sizes, split strategy, base model, versions, seed
+
+Both JSON files hold "language" (ml.language.check_language on the train texts, measured with the
+base model's tokenizer before the model is loaded). When the base model cannot read the texts
+(too many unknown tokens, e.g. Chinese reviews and the packaged English MiniLM) a fine-tune would
+learn from a sequence of [UNK]s: unless ``language_check`` is off, no model is fine-tuned, the
+artifact holds no ``model/`` (config.json says ``"fine_tuned": false``) and the baseline is served,
+with the language verdict as the decision's reason.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import platform
-import shutil
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -39,24 +40,33 @@ from transformers import (
     set_seed,
 )
 
+from ml.artifacts import ArtifactWriter, is_main_process, library_versions
 from ml.base_model import resolve_base_model
-from ml.baseline import BASELINE_KIND, FINETUNED_KIND, baseline_test_metrics, fit_baseline, save_baseline
+from ml.baseline import (
+    BASELINE_KIND,
+    CHAR_ANALYZER,
+    FINETUNED_KIND,
+    BaselineModel,
+    baseline_test_metrics,
+    fit_baseline,
+    save_baseline,
+)
 from ml.budget import ProgressBarCallback, TimeBudget, TimeBudgetCallback
 from ml.callbacks import CancelHook, HookCallback, ProgressHook, TrainingCancelled
+from ml.classifier_trainer import EncodedDataset, WeightedLossTrainer, apply_lora, eval_metrics
 from ml.config import TrainConfig
 from ml.data import DataError, Example, build_examples
-from ml.device import autocast_for, gpu_dtype
+from ml.forward import predict_with_embeddings, time_forward
 from ml.labels import TASK_LABELS, class_weights, label_maps
+from ml.language import LanguageCheck, check_language
 from ml.metrics import classification_metrics, macro_f1
-from ml.ordered_trainer import OrderedEvalTrainer
-from ml.scoring import mean_pool
-from ml.selection import decide_serving
+from ml.selection import BASELINE, ServingDecision, decide_serving
 from ml.splits import cap_examples, split_examples
-from ml.stacking import fit_stacked_head
+from ml.stacking import StackedHead, fit_stacked_head
+from ml.trainer_args import training_arguments
 
 STACK_MAX_TRAIN_ROWS = 2000  # train rows embedded for the stacked head (bounded: it runs inside the budget)
 STACK_MIN_TRAIN_ROWS = 100  # fewer rows than this left by the budget: no stacked head
-FORWARD_BATCH_SIZE = 64  # texts per forward pass when predicting validation/test after training
 
 ARTIFACT_FORMAT_VERSION = 1
 __all__ = ["TrainResult", "TrainingCancelled", "train"]
@@ -67,174 +77,6 @@ class TrainResult:
     artifact_dir: Path
     metrics: dict[str, Any]  # the content of metrics.json
     run_config: dict[str, Any]  # the content of config.json
-
-
-class EncodedDataset(torch.utils.data.Dataset):
-    """Tokenised, unpadded examples; DataCollatorWithPadding pads each batch to its own longest."""
-
-    def __init__(self, examples: Sequence[Example], tokenizer: Any, max_length: int) -> None:
-        self.encodings = tokenizer([e.text for e in examples], truncation=True, max_length=max_length)
-        self.labels = [e.label_id for e in examples]
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int) -> dict[str, Any]:
-        item = {key: values[i] for key, values in self.encodings.items()}
-        item["labels"] = self.labels[i]
-        return item
-
-
-class WeightedLossTrainer(OrderedEvalTrainer):
-    """Trainer whose loss is class-weighted cross-entropy (weights None = plain cross-entropy) and
-    whose learning rate follows the time budget when there is one (ml.budget)."""
-
-    def __init__(self, *args: Any, class_weight: torch.Tensor | None = None, budget: TimeBudget | None = None,
-                 **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.class_weight = class_weight
-        self.budget = budget
-        # The loss is a per-micro-batch mean, so the Trainer must not rescale it by item counts.
-        self.model_accepts_loss_kwargs = False
-
-    def compute_loss(self, model, inputs, return_outputs=False, **kwargs):
-        inputs = dict(inputs)  # the Trainer reads the batch again after this call
-        labels = inputs.pop("labels")
-        outputs = model(**inputs)
-        weight = None if self.class_weight is None else self.class_weight.to(outputs.logits.device)
-        loss = nn.functional.cross_entropy(outputs.logits.float(), labels, weight=weight)
-        return (loss, outputs) if return_outputs else loss
-
-    def create_scheduler(self, num_training_steps: int, optimizer: torch.optim.Optimizer = None):
-        if self.budget is None:
-            return super().create_scheduler(num_training_steps, optimizer)
-        if self.lr_scheduler is None:
-            self.lr_scheduler = torch.optim.lr_scheduler.LambdaLR(
-                self.optimizer if optimizer is None else optimizer, self.budget.lr_factor)
-        return self.lr_scheduler
-
-
-CALIBRATION_ROWS = 64  # rows timed (after a warm-up batch) to plan the budget's forward passes
-
-
-def _time_forward(model: Any, tokenizer: Any, texts: Sequence[str], max_length: int) -> float:
-    """Seconds per row of _predict_with_embeddings on a sample of texts (a warm-up pass first)."""
-    sample = list(texts[: CALIBRATION_ROWS + 8])
-    _predict_with_embeddings(model, tokenizer, sample[:8], max_length)
-    started = time.monotonic()
-    _predict_with_embeddings(model, tokenizer, sample[8:], max_length)
-    model.train()
-    return (time.monotonic() - started) / max(len(sample) - 8, 1)
-
-
-@torch.inference_mode()
-def _predict_with_embeddings(model: Any, tokenizer: Any, texts: Sequence[str], max_length: int) -> tuple[np.ndarray, np.ndarray]:
-    """(logits, mean-pooled L2-normalised embeddings) for texts, in input order: one pass serves
-    the head's predictions and the stacked head's features (same pooling as ml.scoring.Scorer)."""
-    model.eval()
-    device = next(model.parameters()).device
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    logits: list[Any] = [None] * len(texts)
-    embeddings: list[Any] = [None] * len(texts)
-    with autocast_for(device):
-        for start in range(0, len(order), FORWARD_BATCH_SIZE):
-            rows = order[start : start + FORWARD_BATCH_SIZE]
-            encoded = tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=max_length,
-                                return_tensors="pt").to(device)
-            output = model(**encoded, output_hidden_states=True)
-            pooled = mean_pool(output.hidden_states[-1], encoded["attention_mask"]).cpu().numpy()
-            for i, row_logits, row_embedding in zip(rows, output.logits.float().cpu().numpy(), pooled):
-                logits[i], embeddings[i] = row_logits, row_embedding
-    if not texts:
-        return np.zeros((0, model.config.num_labels)), np.zeros((0, model.config.hidden_size))
-    return np.stack(logits), np.stack(embeddings)
-
-
-def _eval_metrics(prediction: Any) -> dict[str, float]:
-    logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-    predicted = np.argmax(logits, axis=-1)
-    labels = prediction.label_ids
-    num_labels = logits.shape[-1]
-    report = classification_metrics(labels.tolist(), predicted.tolist(), [str(i) for i in range(num_labels)])
-    return {"macro_f1": report["macro_f1"], "accuracy": report["accuracy"]}
-
-
-def _library_versions(with_peft: bool) -> dict[str, str]:
-    names = ["torch", "transformers", "accelerate", "scikit-learn", "numpy", "safetensors"]
-    versions = {name: metadata.version(name) for name in names + (["peft"] if with_peft else [])}
-    versions["python"] = platform.python_version()
-    return versions
-
-
-def _apply_lora(model: Any, config: TrainConfig) -> Any:
-    try:
-        from peft import LoraConfig, TaskType, get_peft_model
-    except ImportError as exc:
-        raise RuntimeError("lora=True needs the optional 'peft' package: pip install peft") from exc
-    lora = LoraConfig(
-        task_type=TaskType.SEQ_CLS, r=config.lora_r, lora_alpha=2 * config.lora_r, lora_dropout=0.1,
-        target_modules=["query", "value"],
-    )
-    return get_peft_model(model, lora)
-
-
-def _is_main_process() -> bool:
-    """True except on the extra ranks of a torchrun / accelerate launch (they set RANK)."""
-    return int(os.environ.get("RANK", "0")) == 0
-
-
-def _prepare_output(output_dir: Path) -> Path:
-    """Refuse to overwrite a finished artifact; return a fresh ``<dir>.partial`` to write into.
-
-    Under a multi-process launch only rank 0 touches the disk; the Trainer saves checkpoints from
-    rank 0 alone, and the other ranks only read the best one back.
-    """
-    partial = output_dir.with_name(output_dir.name + ".partial")
-    if not _is_main_process():
-        return partial
-    if output_dir.exists() and (not output_dir.is_dir() or any(output_dir.iterdir())):
-        raise FileExistsError(f"{output_dir} already exists and is not empty; each run needs its own directory.")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    return partial
-
-
-def _training_arguments(config: TrainConfig, checkpoint_dir: Path, show_progress: bool) -> TrainingArguments:
-    """Under a time budget nothing is evaluated or checkpointed while training: the learning rate
-    decays to zero by the deadline, so the last weights are the ones to keep, and one pass over the
-    validation split after training (needed anyway for the stacked head) measures them."""
-    dtype = gpu_dtype()
-    budgeted = config.max_minutes is not None
-    strategy = "no" if budgeted else "steps" if config.eval_steps else "epoch"
-    return TrainingArguments(
-        output_dir=str(checkpoint_dir),
-        num_train_epochs=config.epochs,
-        per_device_train_batch_size=config.batch_size,
-        per_device_eval_batch_size=config.batch_size * 2,  # no gradients: twice the batch fits
-        gradient_accumulation_steps=config.grad_accum,
-        learning_rate=config.learning_rate,  # AdamW (the Trainer default) with linear decay
-        weight_decay=config.weight_decay,
-        warmup_ratio=config.warmup_ratio,
-        eval_strategy=strategy,
-        save_strategy=strategy,  # must match eval so the best checkpoint can be reloaded
-        eval_steps=config.eval_steps,
-        save_steps=config.eval_steps,
-        load_best_model_at_end=not budgeted,
-        metric_for_best_model="macro_f1",
-        greater_is_better=True,
-        save_total_limit=1,
-        save_only_model=True,  # best-model reload needs weights only; skip optimizer state on disk
-        logging_steps=config.logging_steps,
-        report_to=[],
-        seed=config.seed,
-        data_seed=config.seed,
-        bf16=dtype == torch.bfloat16,
-        fp16=dtype == torch.float16,
-        use_cpu=not torch.cuda.is_available(),
-        group_by_length=True,  # batches of similar length pad less: faster on CPU and GPU
-        dataloader_num_workers=0,
-        disable_tqdm=not show_progress,
-    )
 
 
 def train(
@@ -254,6 +96,10 @@ def train(
     holds both models' test predictions for a registry to compare row by row.
 
     With ``max_minutes`` the whole call fits that wall-clock budget (ml.budget).
+
+    Before the model is loaded, the base model's tokenizer is checked against the train texts
+    (ml.language); when it cannot read them and ``config.language_check`` is on, only the baseline
+    is trained and served, and ``metrics["decision"]["reason"]`` says why (module docstring).
 
     Raises DataError for unusable rows (with the line), BaseModelError for an unavailable base
     model, FileExistsError for a non-empty output directory, TrainingCancelled when
@@ -279,18 +125,20 @@ def train(
             rows_after_training=len(eval_examples) + len(split.test), optional_rows=len(stack_examples),
         )
 
-    output_dir = Path(config.output_dir)
-    partial = _prepare_output(output_dir)
-    try:
+    with ArtifactWriter(config.output_dir) as artifact:
         set_seed(config.seed)
         base = resolve_base_model(config.base_model)
         tokenizer = AutoTokenizer.from_pretrained(base.location, local_files_only=base.local_files_only)
+        language = check_language(tokenizer, [e.text for e in train_examples])
+        if config.language_check and not language.readable:
+            return _baseline_only(config, artifact, language, base.to_dict(), summary.to_dict(), split,
+                                  train_examples, started)
         model = AutoModelForSequenceClassification.from_pretrained(
             base.location, num_labels=len(task_labels), id2label=id2label, label2id=label2id,
             local_files_only=base.local_files_only,
         )
         if config.lora:
-            model = _apply_lora(model, config)
+            model = apply_lora(model, config)
         weights = class_weights([e.label_id for e in train_examples], len(task_labels))
         hooks = HookCallback(on_progress, should_cancel, progress=budget.progress if budget else None)
         callbacks: list[Any] = [hooks]
@@ -302,11 +150,11 @@ def train(
             callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
         trainer = WeightedLossTrainer(
             model=model,
-            args=_training_arguments(config, partial / "checkpoints", show_progress and budget is None),
+            args=_training_arguments(config, artifact.checkpoint_dir, show_progress and budget is None),
             train_dataset=EncodedDataset(train_examples, tokenizer, config.max_length),
             eval_dataset=EncodedDataset(eval_examples, tokenizer, config.max_length),
             data_collator=DataCollatorWithPadding(tokenizer),
-            compute_metrics=_eval_metrics,
+            compute_metrics=eval_metrics,
             callbacks=callbacks,
             class_weight=torch.tensor(weights) if config.use_class_weights else None,
             budget=budget,
@@ -314,41 +162,34 @@ def train(
         if not show_progress or budget is not None:
             trainer.remove_callback(PrinterCallback)  # library callers get progress via on_progress, not stdout
         if budget is not None:
-            budget.calibrate(_time_forward(trainer.model, tokenizer, [e.text for e in eval_examples], config.max_length))
+            budget.calibrate(time_forward(trainer.model, tokenizer, [e.text for e in eval_examples], config.max_length))
         train_output = trainer.train()
         if hooks.cancelled:
             raise TrainingCancelled(f"training cancelled at step {trainer.state.global_step}")
 
         num_labels = len(task_labels)
         def forward(part: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
-            return _predict_with_embeddings(trainer.model, tokenizer, [e.text for e in part], config.max_length)
+            return predict_with_embeddings(trainer.model, tokenizer, [e.text for e in part], config.max_length)
 
         val_logits, val_embeddings = forward(eval_examples)
         test_logits, test_embeddings = forward(split.test)
         val_true = [e.label_id for e in eval_examples]
         test_true = [e.label_id for e in split.test]
-        head_val = np.argmax(val_logits, -1).tolist()
         head_test = np.argmax(test_logits, -1).tolist()
-        validation = {"head_macro_f1": macro_f1(val_true, head_val, num_labels)}
-        stack = None
+        validation = {"head_macro_f1": macro_f1(val_true, np.argmax(val_logits, -1).tolist(), num_labels)}
         if budget is not None:  # as many stacked-head rows as the budget still allows (ml.budget)
             stack_examples = cap_examples(stack_examples, max(budget.optional_rows_allowed(), 1), config.seed)
             if len(stack_examples) < STACK_MIN_TRAIN_ROWS:
                 stack_examples = []
+        stack = None
         if stack_examples:
             _, stack_embeddings = forward(stack_examples)
-            stack = fit_stacked_head([e.text for e in stack_examples], stack_embeddings,
-                                     [e.label_id for e in stack_examples], num_labels, config.seed)
-        if stack is not None:
-            validation["stacked_macro_f1"] = macro_f1(
-                val_true, stack.predict([e.text for e in eval_examples], val_embeddings), num_labels)
-            if validation["stacked_macro_f1"] <= validation["head_macro_f1"]:
-                stack = None  # the head alone is at least as good: keep the simpler model
+            stack = _stacked_head_if_better(stack_examples, stack_embeddings, eval_examples, val_embeddings,
+                                            validation, num_labels, config.seed)
         finetuned_test = stack.predict([e.text for e in split.test], test_embeddings) if stack else head_test
 
-        train_texts = [e.text for e in train_examples]
         train_y = [e.label_id for e in train_examples]
-        baseline = fit_baseline(train_texts, train_y, num_labels, config.seed)
+        baseline = fit_baseline([e.text for e in train_examples], train_y, num_labels, config.seed)
         baseline_metrics = baseline_test_metrics(baseline, train_y, split.test, config.task)
         baseline_test = baseline_metrics["test_predictions"][BASELINE_KIND]
         decision = decide_serving(test_true, finetuned_test, num_labels=num_labels, baseline=baseline_test,
@@ -368,6 +209,7 @@ def train(
             "validation": validation,
             "served": FINETUNED_KIND if decision.challenger_wins else BASELINE_KIND,
             "decision": decision.to_dict(),
+            "language": language.to_dict(),
             "best_validation_macro_f1": trainer.state.best_metric if budget is None else max(validation.values()),
             "epochs_run": trainer.state.epoch,
             "steps_run": trainer.state.global_step,
@@ -382,22 +224,13 @@ def train(
             "test_predictions": {FINETUNED_KIND: finetuned_test, BASELINE_KIND: baseline_test},
         }
 
-        if not _is_main_process():
-            return TrainResult(output_dir, metrics, {})  # rank 0 writes the one artifact
+        if not is_main_process():
+            return TrainResult(Path(config.output_dir), metrics, {})  # rank 0 writes the one artifact
 
-        final_model = trainer.model.merge_and_unload() if config.lora else trainer.model
-        final_model.save_pretrained(partial / "model", safe_serialization=True)
-        tokenizer.save_pretrained(partial / "model")
+        artifact.save_model(trainer.model.merge_and_unload() if config.lora else trainer.model, tokenizer)
         if stack is not None:
-            stack.save(partial)
-        shutil.rmtree(partial / "checkpoints", ignore_errors=True)
-        data = {
-            **summary.to_dict(),
-            "split_strategy": split.strategy,
-            **{f"{name}_rows": size for name, size in split.sizes().items()},
-            "train_rows_used": len(train_examples),
-            "validation_rows_used": len(eval_examples),
-        }
+            stack.save(artifact.partial)
+        data = _data_sizes(summary.to_dict(), split, train_examples, len(eval_examples))
         run_config = {
             "format_version": ARTIFACT_FORMAT_VERSION,
             "kind": FINETUNED_KIND,
@@ -407,6 +240,8 @@ def train(
             "max_length": config.max_length,
             "title_joined": bool(config.title_column),
             "stacked": stack is not None,
+            "fine_tuned": True,
+            "language": language.to_dict(),
             "base_model": base.to_dict(),
             "seed": config.seed,
             "data": data,
@@ -414,26 +249,125 @@ def train(
             "device": str(trainer.args.device),
             "precision": "bf16" if trainer.args.bf16 else "fp16" if trainer.args.fp16 else "fp32",
             "duration_s": round(time.monotonic() - started, 1),
-            "versions": _library_versions(config.lora),
+            "versions": library_versions(config.lora),
         }
-        (partial / "baseline").mkdir()
-        save_baseline(baseline, partial / "baseline", task=config.task, metrics=baseline_metrics, run_config={
-            "task": config.task, "created_at": run_config["created_at"], "training": config.to_dict(),
-            "title_joined": bool(config.title_column), "seed": config.seed, "data": data,
-            "base_model": {"description": "TF-IDF (word 1-2 grams) + logistic regression"},
-        })
-        _write_json(partial / "label_map.json", {"id2label": {str(k): v for k, v in id2label.items()}, "label2id": label2id})
-        _write_json(partial / "metrics.json", metrics)
-        _write_json(partial / "config.json", run_config)
-        if output_dir.exists():
-            output_dir.rmdir()  # checked empty above
-        partial.rename(output_dir)
-    except BaseException:
-        if _is_main_process():
-            shutil.rmtree(partial, ignore_errors=True)
-        raise
+        _write_run(artifact, config, baseline, baseline_metrics, metrics, run_config)
+        output_dir = artifact.commit()
     return TrainResult(output_dir, metrics, run_config)
 
 
-def _write_json(path: Path, payload: Any) -> None:
-    path.write_text(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
+def _data_sizes(summary: dict[str, Any], split: Any, train_examples: Sequence[Example],
+                validation_rows_used: int) -> dict[str, Any]:
+    return {
+        **summary,
+        "split_strategy": split.strategy,
+        **{f"{name}_rows": size for name, size in split.sizes().items()},
+        "train_rows_used": len(train_examples),
+        "validation_rows_used": validation_rows_used,
+    }
+
+
+def _write_run(artifact: ArtifactWriter, config: TrainConfig, baseline: BaselineModel,
+               baseline_metrics: dict[str, Any], metrics: dict[str, Any], run_config: dict[str, Any]) -> None:
+    """Everything but ``model/`` and the stacked head: ``baseline/``, the label map, metrics and config."""
+    id2label, label2id = label_maps(config.task)
+    (artifact.partial / "baseline").mkdir()
+    save_baseline(baseline, artifact.partial / "baseline", task=config.task, metrics=baseline_metrics, run_config={
+        "task": config.task, "created_at": run_config["created_at"], "training": config.to_dict(),
+        "title_joined": bool(config.title_column), "seed": config.seed, "data": run_config["data"],
+        "base_model": {"description": baseline.description}, "text_features": baseline.analyzer,
+        "language": run_config["language"],
+    })
+    artifact.write_json("label_map.json", {"id2label": {str(k): v for k, v in id2label.items()},
+                                           "label2id": label2id})
+    artifact.write_json("metrics.json", metrics)
+    artifact.write_json("config.json", run_config)
+
+
+def _baseline_only(config: TrainConfig, artifact: ArtifactWriter, language: LanguageCheck, base: dict[str, Any],
+                   summary: dict[str, Any], split: Any, train_examples: Sequence[Example],
+                   started: float) -> TrainResult:
+    """The base model cannot read the train texts: fit and serve the baseline alone (no Trainer, no
+    stacked head), and say why in the decision. Same artifact layout, without ``model/``."""
+    task_labels = TASK_LABELS[config.task]
+    # Nothing is early-stopped, so the validation rows train too; the test rows only measure it
+    # (never trained on: a later run compares its challenger with this model on its own test rows).
+    learn = [*train_examples, *split.validation]
+    learn_y = [e.label_id for e in learn]
+    baseline = fit_baseline([e.text for e in learn], learn_y, len(task_labels), config.seed)
+    baseline_metrics = baseline_test_metrics(baseline, learn_y, split.test, config.task)
+    features = "character n-gram" if baseline.analyzer == CHAR_ANALYZER else "word n-gram"
+    reason = (f"{language.reason()[:1].upper()}{language.reason()[1:]}: serving the {features} baseline "
+              f"({baseline.description}) without fine-tuning; --no-language-check forces a fine-tune.")
+    metrics = {
+        "task": config.task,
+        "labels": list(task_labels),
+        "test_size": len(split.test),
+        "test": baseline_metrics["test"],
+        "finetuned_recipe": "none: the base model cannot read the texts",
+        "baseline_train_rows": len(learn),
+        "validation": {},
+        "text_features": baseline.analyzer,
+        "served": BASELINE_KIND,
+        "decision": ServingDecision(BASELINE, reason, None, None).to_dict(),
+        "language": language.to_dict(),
+        "epochs_run": 0.0,
+        "steps_run": 0,
+        "stopped_by_budget": False,
+        "train_seconds": 0.0,
+        "train_samples_per_second": 0.0,
+        "log_history": [],
+        "test_labels": baseline_metrics["test_labels"],
+        "test_predictions": baseline_metrics["test_predictions"],
+    }
+    if not is_main_process():
+        return TrainResult(Path(config.output_dir), metrics, {})
+    run_config = {
+        "format_version": ARTIFACT_FORMAT_VERSION,
+        "kind": FINETUNED_KIND,
+        "task": config.task,
+        "created_at": datetime.now(UTC).isoformat(),
+        "training": config.to_dict(),
+        "max_length": config.max_length,
+        "title_joined": bool(config.title_column),
+        "stacked": False,
+        "fine_tuned": False,
+        "language": language.to_dict(),
+        "base_model": base,
+        "seed": config.seed,
+        "data": _data_sizes(summary, split, train_examples, 0),
+        "class_weights": None,
+        "device": "cpu",
+        "precision": "fp64",
+        "duration_s": round(time.monotonic() - started, 1),
+        "versions": library_versions(config.lora),
+    }
+    _write_run(artifact, config, baseline, baseline_metrics, metrics, run_config)
+    return TrainResult(artifact.commit(), metrics, run_config)
+
+
+def _training_arguments(config: TrainConfig, checkpoint_dir: Path, show_progress: bool) -> TrainingArguments:
+    """Under a time budget nothing is evaluated or checkpointed while training: the learning rate
+    decays to zero by the deadline, so the last weights are the ones to keep, and one pass over the
+    validation split after training (needed anyway for the stacked head) measures them."""
+    strategy = "no" if config.max_minutes is not None else "steps" if config.eval_steps else "epoch"
+    return training_arguments(config, checkpoint_dir, metric="macro_f1", strategy=strategy,
+                              eval_steps=config.eval_steps, grad_accum=config.grad_accum,
+                              show_progress=show_progress)
+
+
+def _stacked_head_if_better(
+    stack_examples: Sequence[Example], stack_embeddings: np.ndarray, eval_examples: Sequence[Example],
+    val_embeddings: np.ndarray, validation: dict[str, float], num_labels: int, seed: int,
+) -> StackedHead | None:
+    """Fit the stacked head (ml.stacking) on the stack rows; record its validation macro-F1 in
+    ``validation`` and keep it only when it beats the fine-tuned head's ``head_macro_f1``."""
+    stack = fit_stacked_head([e.text for e in stack_examples], stack_embeddings,
+                             [e.label_id for e in stack_examples], num_labels, seed)
+    if stack is None:
+        return None
+    validation["stacked_macro_f1"] = macro_f1(
+        [e.label_id for e in eval_examples], stack.predict([e.text for e in eval_examples], val_embeddings), num_labels)
+    if validation["stacked_macro_f1"] <= validation["head_macro_f1"]:
+        return None  # the head alone is at least as good: keep the simpler model
+    return stack

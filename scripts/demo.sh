@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: choose the database, migrate, load the demo shop, run the fast intelligence pass,
 # create or refresh the admin login, start the worker and serve.
-#   scripts/demo.sh [HOST] [PORT]
+#   scripts/demo.sh [HOST] [PORT]          DEMO_LANG=zh for the Chinese shop (`make demo LANG=zh`)
 # Services: DATABASE_URL / REDIS_URL from the environment, else from .env, else the local Postgres
 # (its database `memberhub` is created when missing) and Redis when they answer, else an SQLite
 # file with in-process tasks. The choice is written to .env so that manage.py run by hand later
@@ -22,6 +22,14 @@ export DEBUG="${DEBUG:-1}"
 if [ -z "${ALLOWED_HOSTS:-}" ]; then
   export ALLOWED_HOSTS="127.0.0.1,localhost,testserver,${HOST}"
 fi
+
+# Which shop: en (women's clothing, USD) or zh (Chinese food delivery, CNY, reviews from ../shared).
+DEMO_LANG="${DEMO_LANG:-en}"
+case "$DEMO_LANG" in
+  en) DEMO_CURRENCY=USD; DEMO_LANGUAGE=en; DEMO_DB_NAME=memberhub; OTHER_DB_NAME=memberhub_zh ;;
+  zh) DEMO_CURRENCY=CNY; DEMO_LANGUAGE=zh-hans; DEMO_DB_NAME=memberhub_zh; OTHER_DB_NAME=memberhub ;;
+  *) echo "DEMO_LANG (make demo LANG=...) is '$DEMO_LANG': use en or zh." >&2; exit 2 ;;
+esac
 
 step() { printf '==> [%4d s] %s\n' "$((SECONDS - DEMO_STARTED))" "$*"; }
 
@@ -73,10 +81,22 @@ env_file_remember() {  # append KEY=VALUE to .env unless .env already names KEY
     printf '%s=%s\n' "$1" "$2" >> "$ENV_FILE"
   fi
 }
+env_file_set() {  # KEY=VALUE in .env, replacing the line that names KEY (the value must not hold '|')
+  if grep -qE "^[[:space:]]*(export[[:space:]]+)?$1[[:space:]]*=" "$ENV_FILE" 2>/dev/null; then
+    sed -i -E "s|^[[:space:]]*(export[[:space:]]+)?$1[[:space:]]*=.*|$1=$2|" "$ENV_FILE"
+  else
+    env_file_remember "$1" "$2"
+  fi
+}
+DATABASE_FROM_ENV=no
+if [ -n "${DATABASE_URL:-}" ]; then DATABASE_FROM_ENV=yes; fi
 if [ -z "${DATABASE_URL:-}" ]; then
   DATABASE_URL="$(env_file_value DATABASE_URL)"
+  # Each shop has its own default database (memberhub, memberhub_zh): .env naming the other
+  # shop's moves to this one's on the same server. A database you named yourself is kept.
+  if [ "${DATABASE_URL##*/}" = "$OTHER_DB_NAME" ]; then DATABASE_URL="${DATABASE_URL%/*}/$DEMO_DB_NAME"; fi
   if [ -z "$DATABASE_URL" ] && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/memberhub
+    DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DEMO_DB_NAME"
   fi
 fi
 if [ -z "${REDIS_URL:-}" ] && [ -z "${CELERY_BROKER_URL:-}" ]; then
@@ -86,15 +106,29 @@ if [ -z "${REDIS_URL:-}" ] && [ -z "${CELERY_BROKER_URL:-}" ]; then
     REDIS_URL=redis://127.0.0.1:6379/0
   fi
 fi
-if [ -n "$DATABASE_URL" ]; then export DATABASE_URL; env_file_remember DATABASE_URL "$DATABASE_URL"; fi
+if [ -n "$DATABASE_URL" ]; then
+  export DATABASE_URL
+  if [ "$DATABASE_FROM_ENV" = yes ]; then env_file_remember DATABASE_URL "$DATABASE_URL"
+  else env_file_set DATABASE_URL "$DATABASE_URL"; fi
+fi
+# The shop's prices are in its currency: pages show them with its symbol (memberhub/settings.py).
+export SHOP_CURRENCY="$DEMO_CURRENCY"
+env_file_set SHOP_CURRENCY "$DEMO_CURRENCY"
+export LANGUAGE_CODE="$DEMO_LANGUAGE"
+env_file_set LANGUAGE_CODE "$DEMO_LANGUAGE"
 if [ -n "${REDIS_URL:-}" ]; then export REDIS_URL; env_file_remember REDIS_URL "$REDIS_URL"; fi
 
 step "Database: ${DATABASE_URL:-SQLite file db.sqlite3}"
 if [ -n "$DATABASE_URL" ]; then run "$PYTHON" scripts/demo_database.py "$DATABASE_URL"; fi
 run "$PYTHON" manage.py migrate --noinput
 
-step "Loading the demo shop (4,300 members, 23,000 orders, 18,800 reviews)"
-run "$PYTHON" manage.py load_demo
+if [ "$DEMO_LANG" = zh ]; then
+  step "Loading the Chinese demo shop (4,300 members, 23,000 orders, 12,000 reviews from ../shared/datasets/waimai_10k)"
+  run "$PYTHON" manage.py load_demo --lang zh
+else
+  step "Loading the demo shop (4,300 members, 23,000 orders, 18,800 reviews)"
+  run "$PYTHON" manage.py load_demo
+fi
 step "The shop's past: tiers earned in past evaluations, label corrections, two measured campaigns"
 run "$PYTHON" manage.py demo_history
 
@@ -142,6 +176,11 @@ for _ in $(seq 120); do
   sleep 0.5
 done
 UP_AFTER=$((SECONDS - DEMO_STARTED))
+ZH_NOTE=""
+if [ "$DEMO_LANG" = zh ]; then
+  ZH_NOTE="  The Chinese shop (prices in CNY, pages in Simplified Chinese: LANGUAGE_CODE=zh-hans in .env).
+"
+fi
 if [ "$BROKER" = yes ]; then
   step "Queueing the background improvements for the worker"
   run "$PYTHON" manage.py demo_background_start
@@ -149,7 +188,7 @@ fi
 cat <<EOF
 
 MemberHub demo is up (serving after ${UP_AFTER} s):  http://${HOST}:${PORT}/
-  Log in as: admin / $(head -n 1 "$PASSWORD_FILE")   (kept in ${PASSWORD_FILE})
+${ZH_NOTE}  Log in as: admin / $(head -n 1 "$PASSWORD_FILE")   (kept in ${PASSWORD_FILE})
   Operations admin: http://${HOST}:${PORT}/admin/    Partner API docs: http://${HOST}:${PORT}/api/docs/
 
 Three things to try:

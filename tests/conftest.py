@@ -5,6 +5,14 @@ import pytest
 from tests.factories import MemberFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _english_usd_shop(settings):
+    # `make demo LANG=zh` writes LANGUAGE_CODE and SHOP_CURRENCY into .env, which the settings read;
+    # the tests assume the defaults whatever demo ran on this machine (tests that need others set them).
+    settings.LANGUAGE_CODE = "en"
+    settings.SHOP_CURRENCY = "USD"
+
+
 @pytest.fixture
 def staff_user(db):
     return UserFactory(username="ops")
@@ -34,7 +42,7 @@ def _reference_data_survives_flushes(request):
     request.getfixturevalue("transactional_db")
     from django.apps import apps
 
-    from members.services.roles import roles_ensure_groups
+    from members.accounts.roles import roles_ensure_groups
 
     importlib.import_module("members.migrations.0002_default_tier_ladder").create_ladder(apps, None)
     importlib.import_module("members.migrations.0010_default_topics").seed_topics(apps, None)

@@ -82,9 +82,9 @@ def task_failed(task_id=None, sender=None, exception=None, **kwargs) -> None:
 # Tasks whose return value feeds a metric: review scoring (its dict's "scored") and webhook
 # attempts (its "outcome"). Read from the result so the services stay free of metrics code.
 SCORING_TASKS = frozenset(
-    {"ml.score_reviews_batch", "ml.score_pending_reviews", "ml.review_intelligence_nightly"}
+    {"members.reviews.score_batch", "members.reviews.score_pending", "members.reviews.nightly"}
 )
-WEBHOOK_TASK = "members.webhook_tasks.deliver_webhook"
+WEBHOOK_TASK = "members.partners.deliver_webhook"
 
 
 @signals.task_postrun.connect
@@ -129,7 +129,7 @@ def task_finished(task_id=None, task=None, state=None, retval=None, **kwargs) ->
 def _record_scheduled(task_name: str, write) -> None:
     """Write a ScheduledRun change for scheduled tasks; a failed write is logged, never raised
     into the task (the record is for people, the task's own work matters more)."""
-    from members.services import scheduled_runs
+    from members.operations.services import scheduled_runs
 
     if task_name not in scheduled_runs.recorded_task_names():
         return

@@ -90,7 +90,7 @@ def check_broker() -> str:
 
 
 def check_workers() -> str:
-    from members.selectors.operations import broker_redis_url
+    from members.operations.selectors import broker_redis_url
 
     url = broker_redis_url()
     if url is None:
@@ -112,7 +112,7 @@ def check_workers() -> str:
 
 
 def check_model_artifacts() -> str:
-    from members.selectors.operations import active_model_artifacts, artifact_path
+    from members.operations.selectors import active_model_artifacts, artifact_path
 
     versions = active_model_artifacts()
     missing = [label for _, label, raw in versions if not artifact_path(raw).exists()]

@@ -8,7 +8,7 @@ Two kinds:
   worker's metrics port (CELERY_METRICS_PORT) add them up.
 - State read at scrape time from Postgres and Redis (queue depth, live workers, active model
   versions, webhook deliveries failing, import speed, unscored reviews, last nightly runs), so
-  every web process answers the same, whichever one is scraped (see members/selectors/operations.py).
+  every web process answers the same, whichever one is scraped (see members/operations/selectors.py).
 """
 
 import hmac
@@ -23,7 +23,7 @@ if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # prometheus-client writes there as soon as a metric is defined; make sure the folder exists.
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
-from prometheus_client import (  # noqa: E402  (after the folder exists)
+from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
@@ -32,7 +32,7 @@ from prometheus_client import (  # noqa: E402  (after the folder exists)
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily  # noqa: E402
+from prometheus_client.core import GaugeMetricFamily
 
 # Seconds; web requests are mostly fast, tasks run from milliseconds to hours (training).
 REQUEST_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -97,10 +97,10 @@ def event_metrics_text() -> bytes:
 
 
 class StateCollector:
-    """Gauges computed at scrape time from Postgres and Redis (members/selectors/operations.py)."""
+    """Gauges computed at scrape time from Postgres and Redis (members/operations/selectors.py)."""
 
     def collect(self):
-        from members.selectors.operations import operations_snapshot
+        from members.operations.selectors import operations_snapshot
 
         snap = operations_snapshot()
         queue = GaugeMetricFamily(

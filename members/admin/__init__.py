@@ -2,9 +2,9 @@
 
 # ruff: noqa: I001  -- one import line per area module, appended by whoever adds the area.
 
-from members.admin import catalog, members, orders, reviews, tiers  # noqa: F401
-from members.admin import import_jobs  # noqa: F401
-from members.admin import webhooks  # noqa: F401
-from members.admin import api_keys  # noqa: F401
-from members.admin import ml  # noqa: F401
-from members.admin import campaigns  # noqa: F401
+from members.core.admin import catalog, members, orders, reviews  # noqa: F401
+from members.tiers import admin as tiers  # noqa: F401
+from members.imports import admin as import_jobs  # noqa: F401
+from members.partners.admin import api_keys, webhooks  # noqa: F401
+from members.reviews import admin as review_models  # noqa: F401
+from members.campaigns import admin as campaigns  # noqa: F401

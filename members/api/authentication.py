@@ -3,7 +3,7 @@
 from django.contrib.auth.models import AnonymousUser
 from rest_framework import authentication, exceptions
 
-from members.services.api_keys import api_key_authenticate, api_key_mark_used
+from members.partners.services.api_keys import api_key_authenticate, api_key_mark_used
 
 REALM = 'Bearer realm="memberhub-api"'
 

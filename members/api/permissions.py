@@ -2,8 +2,8 @@
 
 from rest_framework import permissions
 
-from members.api.scopes import READ_METHODS
 from members.models import ApiKey
+from members.partners.scopes import READ_METHODS
 
 
 def required_scopes(view, method: str) -> list[str]:

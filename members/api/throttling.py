@@ -12,7 +12,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.throttling import BaseThrottle
 
 from members.models import ApiKey
-from members.services.shared_cache import CACHE_UNAVAILABLE_ERRORS, cache_unavailable_warn
+from members.operations.services.shared_cache import CACHE_UNAVAILABLE_ERRORS, cache_unavailable_warn
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -31,8 +31,15 @@ _local_counts = LocMemCache("api-throttle-fallback", {"OPTIONS": {"MAX_ENTRIES":
 
 
 def _count(counts, key: str, *, timeout: int) -> int:
-    """Add one to `key` in `counts` (a cache) and return the new count; the first add opens the window."""
-    counts.add(key, 0, timeout=timeout)
+    """Add one to `key` in `counts` (a cache) and return the new count; the first add opens the window.
+
+    incr first: inside a window (every request but the first) that is the only call to the cache.
+    """
+    try:
+        return counts.incr(key)
+    except ValueError:  # no window yet (or it just expired): open one, unless another process did
+        if counts.add(key, 1, timeout=timeout):
+            return 1
     try:
         return counts.incr(key)
     except ValueError:  # expired between add and incr: this request opens the window

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from members.api.exceptions import flatten_errors
 from members.api.serializers.bulk import BulkRequestSerializer
-from members.services.api_upserts import UpsertResult
+from members.core.services.api_upserts import UpsertResult
 
 
 def validate_put(*, serializer_class, data, key_field: str, key: str) -> dict:

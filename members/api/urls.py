@@ -4,14 +4,14 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from members.api import schema  # noqa: F401  (registers the API-key security scheme)
-from members.api.campaigns import CampaignViewSet
-from members.api.model_versions import ModelVersionViewSet
-from members.api.recommendations import MemberRecommendationViewSet
-from members.api.segments import MemberScoresViewSet, SegmentViewSet
-from members.api.views.catalog import ProductViewSet
-from members.api.views.members import MemberViewSet
-from members.api.views.orders import OrderViewSet, ReviewViewSet
-from members.api.views.tiers import TierChangeViewSet, TierViewSet
+from members.campaigns.api import CampaignViewSet
+from members.core.api.views.catalog import ProductViewSet
+from members.core.api.views.members import MemberViewSet
+from members.core.api.views.orders import OrderViewSet, ReviewViewSet
+from members.recs.api import MemberRecommendationViewSet
+from members.reviews.api import ModelVersionViewSet
+from members.segments.api import MemberScoresViewSet, SegmentViewSet
+from members.tiers.api import TierChangeViewSet, TierViewSet
 
 router = SimpleRouter()
 router.register("members", MemberViewSet, basename="api-member")

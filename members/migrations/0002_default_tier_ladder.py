@@ -3,10 +3,10 @@ from decimal import Decimal
 from django.db import migrations
 
 DEFAULT_LADDER = [
-    ("basic", "Basic", 0, Decimal("0"), 0, "Member prices and order tracking."),
-    ("silver", "Silver", 1, Decimal("500"), 3, "Free standard shipping; birthday voucher."),
-    ("gold", "Gold", 2, Decimal("2000"), 8, "Free express shipping; early access to sales; 60-day returns."),
-    ("platinum", "Platinum", 3, Decimal("5000"), 15, "Personal shopper; free returns; invitations to events."),
+    ("basic", "Basic", 0, Decimal(0), 0, "Member prices and order tracking."),
+    ("silver", "Silver", 1, Decimal(500), 3, "Free standard shipping; birthday voucher."),
+    ("gold", "Gold", 2, Decimal(2000), 8, "Free express shipping; early access to sales; 60-day returns."),
+    ("platinum", "Platinum", 3, Decimal(5000), 15, "Personal shopper; free returns; invitations to events."),
 ]
 
 

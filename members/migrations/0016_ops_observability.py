@@ -4,8 +4,9 @@ Existing subscriptions get "legacy": their receivers verify X-MemberHub-Signatur
 not break on deploy. Subscriptions created afterwards default to Standard Webhooks.
 """
 
-import members.models.webhook
 from django.db import migrations, models
+
+import members.partners.models.webhook
 
 
 class Migration(migrations.Migration):
@@ -45,7 +46,7 @@ class Migration(migrations.Migration):
             model_name="webhooksubscription",
             name="secret",
             field=models.CharField(
-                default=members.models.webhook.generate_webhook_secret,
+                default=members.partners.models.webhook.generate_webhook_secret,
                 help_text="Signs every request. Share it with the receiver only.",
                 max_length=128,
             ),

@@ -2,8 +2,14 @@
 
 from django import template
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from members.templatetags.web_ui import money
 
 register = template.Library()
+# Money goes through web_ui's filter (shop currency, locale digits); registered here too so the
+# campaign templates that load only campaign_ui can use it.
+register.filter("money", money)
 
 
 @register.filter
@@ -22,13 +28,6 @@ def points(value) -> str:
     return f"{float(value) * 100:+.1f} pp"
 
 
-@register.filter
-def money(value) -> str:
-    if value is None or value == "":
-        return "—"
-    return f"{float(value):,.2f}"
-
-
 @register.simple_tag
 def interval(effect, key: str, kind: str = "money") -> str:
     """An estimate with its interval from a prediction / result dict: "1,200.00 (800.00 – 1,600.00)"."""
@@ -45,18 +44,18 @@ def interval(effect, key: str, kind: str = "money") -> str:
 def offer_text(campaign) -> str:
     value = campaign.offer_value
     if campaign.offer_kind == "discount_pct":
-        return f"{value.normalize():f} % off"
+        return _("%(value)s %% off") % {"value": f"{value.normalize():f}"}
     if campaign.offer_kind == "bonus_points":
-        return f"{int(value):,} bonus points"
+        return _("%(points)s bonus points") % {"points": f"{int(value):,}"}
     return campaign.get_offer_kind_display()
 
 
 @register.filter
 def target_text(campaign) -> str:
     if campaign.target_kind == "segment" and campaign.target_segment:
-        return f"Segment: {campaign.target_segment.name}"
+        return _("Segment: %(name)s") % {"name": campaign.target_segment.name}
     if campaign.target_kind == "tier" and campaign.target_tier:
-        return f"Tier: {campaign.target_tier.name}"
+        return _("Tier: %(name)s") % {"name": campaign.target_tier.name}
     return campaign.get_target_kind_display()
 
 

@@ -12,6 +12,8 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from members.templatetags.web_ui import money
+
 register = template.Library()
 
 BAR_CHART_WIDTH = 600
@@ -47,7 +49,8 @@ def daily_bar_chart(days: Sequence[tuple[date, Decimal]], unit: str = "", label:
             f"{bar_width:.2f}",
             f"{height:.2f}",
             "bar" if amount else "bar bar-empty",
-            f"{day.isoformat()}: {unit} {amount:,.2f}".replace("  ", " ").strip(),
+            # With a currency, money's format (symbol, locale digits); else the plain figure.
+            f"{day.isoformat()}: {money(amount, unit) if unit else f'{amount:,.2f}'}",
         ))
     rects = format_html_join(
         "", '<rect x="{}" y="{}" width="{}" height="{}" class="{}"><title>{}</title></rect>', bars

@@ -1,32 +1,37 @@
-"""Small pieces of the web app's layout: the navigation, rating stars and change badges."""
+"""Small pieces of the web app's layout: the navigation, rating stars, change badges and money."""
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
+from django.utils import formats
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 register = template.Library()
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str  # lazily translated: rendered in the request's language
     url_name: str | None  # None: the page arrives with later work and is shown disabled
     arrives_with: str = ""
 
 
 # Every page of the merchandiser app, in menu order. Disabled entries name the work that brings them.
 NAV_ITEMS = (
-    NavItem("Dashboard", "web:dashboard"),
-    NavItem("Segments", "web:segments"),
-    NavItem("Tier changes", "web:tier-changes"),
-    NavItem("Tiers", "web:tiers"),
-    NavItem("Recommendations", "web:recommendations"),
-    NavItem("Campaigns", "web:campaigns"),
-    NavItem("Reviews", "web:reviews"),
-    NavItem("Models", "web:models"),
+    NavItem(gettext_lazy("Dashboard"), "web:dashboard"),
+    NavItem(gettext_lazy("Segments"), "web:segments"),
+    NavItem(gettext_lazy("Tier changes"), "web:tier-changes"),
+    NavItem(gettext_lazy("Tiers"), "web:tiers"),
+    NavItem(gettext_lazy("Recommendations"), "web:recommendations"),
+    NavItem(gettext_lazy("Campaigns"), "web:campaigns"),
+    NavItem(gettext_lazy("Reviews"), "web:reviews"),
+    NavItem(gettext_lazy("Models"), "web:models"),
 )
 
 
@@ -50,10 +55,11 @@ def web_nav(context) -> dict:
 def rating_stars(rating: int) -> str:
     """Five stars, `rating` of them filled, with the number for screen readers and copy/paste."""
     filled = max(0, min(5, int(rating)))
+    out_of = _("%(rating)d out of 5") % {"rating": filled}
     return format_html(
-        '<span class="stars" title="{} out of 5" aria-label="{} out of 5">'
+        '<span class="stars" title="{}" aria-label="{}">'
         '<span class="stars-on">{}</span><span class="stars-off">{}</span></span>',
-        filled, filled, "★" * filled, "★" * (5 - filled),
+        out_of, out_of, "★" * filled, "★" * (5 - filled),
     )
 
 
@@ -61,12 +67,38 @@ def rating_stars(rating: int) -> str:
 def change_badge(pct: float | None) -> str:
     """A coloured "+12.3%" / "−4.0%" badge; "no previous data" when there is nothing to compare."""
     if pct is None:
-        return format_html('<span class="badge badge-muted">{}</span>', "no earlier data")
+        return format_html('<span class="badge badge-muted">{}</span>', _("no earlier data"))
     if abs(pct) < 0.05:
         return format_html('<span class="badge badge-muted">{}</span>', "±0.0%")
     css = "badge-up" if pct > 0 else "badge-down"
     sign = "+" if pct > 0 else "−"
     return format_html('<span class="badge {}">{}{}%</span>', css, sign, f"{abs(pct):,.1f}")
+
+
+# Symbols for the currencies shops here sell in; any other code is written out ("SEK 1,234.00").
+CURRENCY_SYMBOLS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "HKD": "HK$"}
+CENT = Decimal("0.01")
+
+
+@register.filter
+def money(value, currency: str | None = None) -> str:
+    """An amount for people: "$1,234.50" (en), "¥1,234.50" (zh-hans with SHOP_CURRENCY=CNY).
+
+    The one place the web app formats money. The currency is the shop's (settings.SHOP_CURRENCY)
+    unless a row carries its own (orders do: `{{ c.revenue|money:c.currency }}`); the digits follow
+    the active language's number format. "—" when there is no amount.
+    """
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return "—"
+    code = (currency or settings.SHOP_CURRENCY).upper()
+    digits = formats.number_format(abs(amount), decimal_pos=2, use_l10n=True, force_grouping=True)
+    symbol = CURRENCY_SYMBOLS.get(code)
+    text = f"{symbol}{digits}" if symbol else f"{code} {digits}"
+    return f"-{text}" if amount < 0 else text
 
 
 @register.filter

@@ -1,8 +1,8 @@
 """Member models for MemberHub: churn risk and 90-day spend forecast. Plain Python, no Django.
 
-Rows go in as dicts with the MemberFeatures column names (members/models/features.py); models,
-metrics and per-member scores come out. The Django side (members/services/churn*.py,
-members/services/spend_forecast.py) reads the snapshots, calls these, and stores the results.
+Rows go in as dicts with the MemberFeatures column names (members/predictions/models/features.py); models,
+metrics and per-member scores come out. The Django side (members/predictions/services/churn*.py,
+members/predictions/services/spend_forecast.py) reads the snapshots, calls these, and stores the results.
 
 Modules:
     features  rows -> feature matrix, and reasons in words for a member's risk

@@ -1,7 +1,7 @@
 """Learned member segments: cluster behaviour features (plus reduced review-text embeddings when
 members have them) with k-means, and describe each cluster by what sets it apart. Plain Python.
 
-Input rows are dicts with the MemberFeatures column names (members/models/features.py). Steps:
+Input rows are dicts with the MemberFeatures column names (members/predictions/models/features.py). Steps:
 1. `segmentation_matrix`: interpretable features (orders, spend, recency, basket, returns, tenure,
    reviews, sentiment, shares of the population's top categories); skewed counts and amounts are
    log1p-transformed, missing values take the population median, every column is standardised.

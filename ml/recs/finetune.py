@@ -12,13 +12,12 @@ padded only to its own longest text; batches are drawn from histories of similar
 encoder runs under bf16 autocast where the hardware has bf16 units; AdamW is the fused kernel.
 
 The artifact directory holds ``model/`` (weights + tokenizer, loadable by ml.scoring.Encoder as a
-local base model), ``config.json`` (this config, verbatim) and ``metrics.json``.
+local base model), ``config.json`` (this config, verbatim) and ``metrics.json``; like every artifact
+in ml/ it is written to ``<dir>.partial`` and renamed once complete (ml.artifacts).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -29,7 +28,9 @@ import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from ml.artifacts import ArtifactWriter
 from ml.base_model import resolve_base_model
+from ml.config import BaseTrainConfig
 from ml.device import bf16_autocast, pick_device
 from ml.scoring import mean_pool
 
@@ -47,9 +48,9 @@ class RecsTrainingCancelled(Exception):
 
 
 @dataclass
-class RecsTrainConfig:
-    base_model: str | None = field(default=None, metadata={"help": "Encoder to start from (see ml.base_model)."})
-    output_dir: str = field(default="artifacts/recs", metadata={"help": "Where model/, config.json, metrics.json go."})
+class RecsTrainConfig(BaseTrainConfig):
+    output_dir: str = field(default="artifacts/recs", metadata={
+        "help": "Where model/, config.json, metrics.json go; must not exist yet or be empty."})
     epochs: float = field(default=1.0, metadata={"help": "Passes over the pairs (fractions stop early)."})
     batch_size: int = field(default=32, metadata={"help": "Pairs per step; also the number of negatives + 1."})
     learning_rate: float = field(default=3e-5, metadata={"help": "AdamW learning rate, linear decay to 0."})
@@ -69,11 +70,7 @@ class RecsTrainConfig:
     scale: float = field(default=20.0, metadata={"help": "Cosine similarity multiplier (MNRL's default)."})
     max_pairs: int = field(default=0, metadata={"help": "Sample at most this many pairs (0 = all)."})
     max_seconds: float = field(default=0.0, metadata={"help": "Stop after this long, saving what was learned (0 = no limit)."})
-    seed: int = field(default=42, metadata={"help": "Seed for sampling, shuffling and torch."})
     device: str | None = field(default=None, metadata={"help": "cuda / cpu; empty picks the GPU when present."})
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -139,77 +136,76 @@ def fine_tune(
         raise ValueError(f"need at least 2 training pairs for in-batch negatives, got {len(pairs)}")
     if config.batch_size < 2:
         raise ValueError(f"batch_size must be at least 2 for in-batch negatives, got {config.batch_size}")
-    _set_seed(config.seed)
-    keys = list(item_keys) if item_keys is not None else [p[1] for p in pairs]
-    order = list(range(len(pairs)))
-    if config.max_pairs and len(order) > config.max_pairs:
-        order = random.sample(order, config.max_pairs)
-    resolved = resolve_base_model(config.base_model)
-    device = pick_device(config.device)
-    tokenizer = AutoTokenizer.from_pretrained(resolved.location, local_files_only=resolved.local_files_only)
-    model = AutoModel.from_pretrained(resolved.location, local_files_only=resolved.local_files_only).to(device)
-    autocast, precision = bf16_autocast(device, config.bf16)
-    lengths = [0] * len(order)
-    if config.group_by_length:
-        lengths = [len(ids) for ids in tokenizer([pairs[i][0] for i in order], truncation=True,
-                                                 max_length=config.history_max_length)["input_ids"]]
-    steps_per_epoch = max(1, len(order) // config.batch_size)
-    total = max(1, round(steps_per_epoch * config.epochs))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, fused=device.type in {"cpu", "cuda"})
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1 - step / total))
-    padded_tokens = [0, 0]  # history tokens fed to the encoder: [padding, all]
+    with ArtifactWriter(config.output_dir) as artifact:
+        _set_seed(config.seed)
+        keys = list(item_keys) if item_keys is not None else [p[1] for p in pairs]
+        order = list(range(len(pairs)))
+        if config.max_pairs and len(order) > config.max_pairs:
+            order = random.sample(order, config.max_pairs)
+        resolved = resolve_base_model(config.base_model)
+        device = pick_device(config.device)
+        tokenizer = AutoTokenizer.from_pretrained(resolved.location, local_files_only=resolved.local_files_only)
+        model = AutoModel.from_pretrained(resolved.location, local_files_only=resolved.local_files_only).to(device)
+        autocast, precision = bf16_autocast(device, config.bf16)
+        lengths = [0] * len(order)
+        if config.group_by_length:
+            lengths = [len(ids) for ids in tokenizer([pairs[i][0] for i in order], truncation=True,
+                                                     max_length=config.history_max_length)["input_ids"]]
+        steps_per_epoch = max(1, len(order) // config.batch_size)
+        total = max(1, round(steps_per_epoch * config.epochs))
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, fused=device.type in {"cpu", "cuda"})
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1 - step / total))
+        padded_tokens = [0, 0]  # history tokens fed to the encoder: [padding, all]
 
-    def embed(texts: list[str], max_length: int, count_padding: bool = False) -> torch.Tensor:
-        batch = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt").to(device)
-        if count_padding:
-            padded_tokens[0] += int((batch["attention_mask"] == 0).sum())
-            padded_tokens[1] += batch["attention_mask"].numel()
-        with autocast:
-            hidden = model(**batch).last_hidden_state
-        return mean_pool(hidden.float(), batch["attention_mask"])  # pooled and compared in fp32
+        def embed(texts: list[str], max_length: int, count_padding: bool = False) -> torch.Tensor:
+            batch = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt").to(device)
+            if count_padding:
+                padded_tokens[0] += int((batch["attention_mask"] == 0).sum())
+                padded_tokens[1] += batch["attention_mask"].numel()
+            with autocast:
+                hidden = model(**batch).last_hidden_state
+            return mean_pool(hidden.float(), batch["attention_mask"])  # pooled and compared in fp32
 
-    rng = random.Random(config.seed)
-    group = LENGTH_GROUP_BATCHES if config.group_by_length else 1
-    model.train()
-    started, losses, step = time.monotonic(), [], 0
-    while step < total:
-        for batch in length_grouped_batches(lengths, config.batch_size, rng, group):
-            if step >= total or (config.max_seconds and time.monotonic() - started > config.max_seconds):
-                total = step  # out of time: keep what was learned so far
-                break
-            if should_cancel and should_cancel():
-                raise RecsTrainingCancelled("cancelled")
-            chunk = [order[i] for i in batch]
-            if len(chunk) < 2:
-                continue
-            histories = [pairs[i][0] for i in chunk]
-            duplicate = false_negatives([keys[i] for i in chunk], histories).to(device)
-            loss = contrastive_loss(embed(histories, config.history_max_length, count_padding=True),
-                                    embed([pairs[i][1] for i in chunk], config.item_max_length),
-                                    config.scale, duplicate)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            step += 1
-            losses.append(loss.item())
-            if on_progress:
-                on_progress(step, total, losses[-1])
-    if not losses:
-        raise ValueError("no training step ran (time limit too short?)")
-    out = Path(config.output_dir)
-    model_dir = out / "model"
-    model_dir.mkdir(parents=True, exist_ok=True)
-    model.eval()
-    model.save_pretrained(model_dir)
-    tokenizer.save_pretrained(model_dir)
-    seconds = time.monotonic() - started
-    result = RecsTrainResult(out, model_dir, len(losses), len(order), losses[0], float(np.mean(losses[-10:])), seconds,
-                             precision, padded_tokens[0] / max(1, padded_tokens[1]))
-    (out / "config.json").write_text(json.dumps({**config.to_dict(), "base_model_resolved": resolved.to_dict()}, indent=2))
-    (out / "metrics.json").write_text(json.dumps(
-        {"steps": result.steps, "pairs": result.pairs, "first_loss": result.first_loss,
-         "last_loss": result.last_loss, "seconds": round(seconds, 1), "precision": precision,
-         "history_padding": round(result.history_padding, 4)}, indent=2))
-    return result
+        rng = random.Random(config.seed)
+        group = LENGTH_GROUP_BATCHES if config.group_by_length else 1
+        model.train()
+        started, losses, step = time.monotonic(), [], 0
+        while step < total:
+            for batch in length_grouped_batches(lengths, config.batch_size, rng, group):
+                if step >= total or (config.max_seconds and time.monotonic() - started > config.max_seconds):
+                    total = step  # out of time: keep what was learned so far
+                    break
+                if should_cancel and should_cancel():
+                    raise RecsTrainingCancelled("cancelled")
+                chunk = [order[i] for i in batch]
+                if len(chunk) < 2:
+                    continue
+                histories = [pairs[i][0] for i in chunk]
+                duplicate = false_negatives([keys[i] for i in chunk], histories).to(device)
+                loss = contrastive_loss(embed(histories, config.history_max_length, count_padding=True),
+                                        embed([pairs[i][1] for i in chunk], config.item_max_length),
+                                        config.scale, duplicate)
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                schedule.step()
+                step += 1
+                losses.append(loss.item())
+                if on_progress:
+                    on_progress(step, total, losses[-1])
+        if not losses:
+            raise ValueError("no training step ran (time limit too short?)")
+        model.eval()
+        artifact.save_model(model, tokenizer)
+        seconds = time.monotonic() - started
+        out = Path(config.output_dir)
+        result = RecsTrainResult(out, out / "model", len(losses), len(order), losses[0], float(np.mean(losses[-10:])),
+                                 seconds, precision, padded_tokens[0] / max(1, padded_tokens[1]))
+        artifact.write_json("config.json", {**config.to_dict(), "base_model_resolved": resolved.to_dict()})
+        artifact.write_json("metrics.json", {
+            "steps": result.steps, "pairs": result.pairs, "first_loss": result.first_loss,
+            "last_loss": result.last_loss, "seconds": round(seconds, 1), "precision": precision,
+            "history_padding": round(result.history_padding, 4)})
+        artifact.commit()
+        return result

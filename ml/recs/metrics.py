@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ml.bootstrap import paired_bootstrap_mean
+
 
 def recall_at_k(recommended: Sequence[str], relevant: set[str], k: int) -> float:
     """Share of the relevant items found in the first k recommendations (0 when nothing is relevant)."""
@@ -72,10 +74,6 @@ def ranking_report(
 
 def paired_bootstrap(a: Sequence[float], b: Sequence[float], *, resamples: int = 2000, seed: int = 0) -> tuple[float, float, float]:
     """(mean of a - b, low, high): per-member scores of two methods on the same members, with a 95 %
-    percentile interval from resampling the members ``resamples`` times."""
-    if len(a) != len(b) or not len(a):
-        raise ValueError(f"need two equally long, non-empty score lists, got {len(a)} and {len(b)}")
-    diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    rows = np.random.default_rng(seed).integers(0, len(diff), size=(resamples, len(diff)))
-    means = diff[rows].mean(axis=1)
-    return float(diff.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+    percentile interval from resampling the members ``resamples`` times (ml.bootstrap.paired_bootstrap_mean)."""
+    interval = paired_bootstrap_mean(np.asarray(a), np.asarray(b), resamples=resamples, seed=seed)
+    return interval.difference, interval.low, interval.high

@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from members.models import ApiKey
-from members.services.api_keys import api_key_create
+from members.partners.services.api_keys import api_key_create
 from tests.processes import RedisServer, free_fault_port
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
-from members.api.scopes import ALL_SCOPES
-from members.services.api_keys import api_key_create
-from members.services.web_roles import MERCHANDISERS_GROUP
+from members.accounts.roles import MERCHANDISERS_GROUP
+from members.partners.scopes import ALL_SCOPES
+from members.partners.services.api_keys import api_key_create
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -69,7 +69,7 @@ def test_a_worker_holding_unacknowledged_tasks_survives_redis_being_killed_and_l
     with Connection(broker.url) as conn, conn.Producer() as producer:
         for job in jobs:
             app.send_task(
-                "members.tasks.run_import_job", args=[job.pk], countdown=COUNTDOWN, queue="default", producer=producer
+                "members.imports.run_job", args=[job.pk], countdown=COUNTDOWN, queue="default", producer=producer
             )
     # Twice, as in the report (2 of 2 tries): the crash depends on timing, so one kill may miss it.
     for cycle in (1, 2):

@@ -13,8 +13,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from members.imports.services.csv_import import import_csv_file
 from members.models import Member, Order
-from members.services.csv_import import import_csv_file
 
 pytestmark = pytest.mark.django_db
 

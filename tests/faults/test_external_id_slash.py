@@ -4,10 +4,10 @@ NoReverseMatch) for everyone; such ids are refused wherever ids come in."""
 import pytest
 from rest_framework.test import APIClient
 
-from members.api.scopes import ALL_SCOPES
+from members.imports.services.csv_import import import_csv_file
 from members.models import Member, Review
-from members.services.api_keys import api_key_create
-from members.services.csv_import import import_csv_file
+from members.partners.scopes import ALL_SCOPES
+from members.partners.services.api_keys import api_key_create
 from tests.factories import MemberFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from members.imports.services.import_jobs import IMPORT_JOB_RESEND_AFTER, import_jobs_enqueue_unsent
 from members.models import ImportJob, ImportJobStatus, Product
-from members.services.import_jobs import IMPORT_JOB_RESEND_AFTER, import_jobs_enqueue_unsent
 from tests.processes import REPO_ROOT, RedisServer, Workers, free_fault_port, wait_for, worker_env
 
 PRODUCTS = "sku,title,description,category,brand,price,currency,active\nD8-1,Kettle,,Home,Acme,25,GBP,1\n"

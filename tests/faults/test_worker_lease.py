@@ -25,8 +25,8 @@ from kombu import Connection
 
 from memberhub.celery import app
 from memberhub.celery_broker import renew_leases, unacked_index_key
+from members.imports.services.import_jobs import import_job_run
 from members.models import ImportJob, ImportJobStatus, Product
-from members.services.import_jobs import import_job_run
 from tests.processes import RedisServer, Workers, free_fault_port, wait_for, worker_env
 
 LEASE = 4  # CELERY_VISIBILITY_TIMEOUT for the workers (production: 60)
@@ -86,7 +86,7 @@ def test_a_long_task_stays_with_its_live_worker_and_a_dead_workers_task_comes_ba
     for worker in pair:
         workers.wait_ready(worker)
     with Connection(broker.url) as conn, conn.Producer() as producer:
-        task_id = app.send_task("members.tasks.run_import_job", args=[job.pk], queue="default", producer=producer).id
+        task_id = app.send_task("members.imports.run_job", args=[job.pk], queue="default", producer=producer).id
     wait_for(lambda: _attempts(job.pk) == 1, what="a worker to start the import", timeout=60, logs=workers.logs)
     claimed_at = time.monotonic()
     holder, other = sorted(pair, key=lambda w: task_id not in w.log_path.read_text())

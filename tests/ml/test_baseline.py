@@ -5,7 +5,7 @@ import json
 import pytest
 
 from ml.baseline import BaselineScorer, train_baseline
-from ml.metrics import paired_bootstrap_macro_f1
+from ml.bootstrap import paired_bootstrap_macro_f1
 from ml.scoring import Scorer, load_scorer
 from ml.selection import ACTIVE, BASELINE, BASELINE_SERVED_MESSAGE, CHALLENGER, decide_serving
 from tests.ml.conftest import make_reviews

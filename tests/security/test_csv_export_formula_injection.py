@@ -6,7 +6,7 @@ import io
 import pytest
 from django.contrib.admin import helpers
 
-from members.services.member_export import spreadsheet_safe
+from members.core.selectors.member_export import spreadsheet_safe
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db

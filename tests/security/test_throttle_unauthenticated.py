@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from members.services.api_keys import api_key_create
+from members.partners.services.api_keys import api_key_create
 
 pytestmark = pytest.mark.django_db
 

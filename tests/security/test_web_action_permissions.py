@@ -1,4 +1,4 @@
-"""D10: web actions check the same Django permissions as the admin (members/views/permissions.py).
+"""D10: web actions check the same Django permissions as the admin (members/web/permissions.py).
 
 A user who may only look (view permissions) gets a 403 on every state-changing page action and
 nothing is written; the tier ladder needs change_tier, which Operations staff do not hold.
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group, Permission
 
+from members.accounts.roles import MERCHANDISERS_GROUP
 from members.models import (
     Campaign,
     ModelVersion,
@@ -20,10 +21,9 @@ from members.models import (
     Topic,
     TrainingRun,
 )
-from members.services.web_roles import MERCHANDISERS_GROUP
-from members.views.permissions import WEB_ACTION_PERMISSIONS
-from tests.campaigns.conftest import CampaignFactory
+from members.web.permissions import WEB_ACTION_PERMISSIONS
 from tests.factories import MemberFactory, ReviewFactory, TierChangeFactory, UserFactory, tier
+from tests.members.campaigns.conftest import CampaignFactory
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,7 +114,7 @@ def test_a_view_only_merchandiser_is_refused_every_web_action(view_only_merchand
 
 
 def test_operations_staff_cannot_change_the_tier_ladder_on_the_page(client, objects):
-    from members.services.roles import OPERATIONS_GROUP
+    from members.accounts.roles import OPERATIONS_GROUP
 
     user = UserFactory(username="ops", is_staff=True)
     user.groups.add(Group.objects.get(name=OPERATIONS_GROUP))
@@ -145,7 +145,7 @@ def test_a_user_granted_the_tier_permissions_may_save_the_policy(client, objects
 
 
 def test_merchandisers_hold_every_web_action_permission_but_the_ladder(db):
-    from members.views.permissions import user_may
+    from members.web.permissions import user_may
 
     merchandiser = UserFactory(username="merch", is_staff=False)
     merchandiser.groups.add(Group.objects.get(name=MERCHANDISERS_GROUP))

@@ -12,10 +12,14 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from members.models import WebhookDelivery, WebhookSubscription
-from members.models.webhook import WEBHOOK_RESPONSE_EXCERPT_BYTES
-from members.services.webhook_url_guard import parse_allowed_networks
-from members.services.webhooks import webhook_delivery_attempt, webhook_subscription_create
-from tests.webhooks.conftest import WebhookDeliveryFactory, WebhookSubscriptionFactory, receiver  # noqa: F401
+from members.partners.models.webhook import WEBHOOK_RESPONSE_EXCERPT_BYTES
+from members.partners.services.webhook_url_guard import parse_allowed_networks
+from members.partners.services.webhooks import webhook_delivery_attempt, webhook_subscription_create
+from tests.members.partners.webhooks.conftest import (  # noqa: F401
+    WebhookDeliveryFactory,
+    WebhookSubscriptionFactory,
+    receiver,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -1,1 +1,1 @@
-"""Serializers validate and shape; writes go through members.services.api_upserts."""
+"""Serializers validate and shape; writes go through members.core.services.api_upserts."""

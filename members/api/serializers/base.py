@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from members.services.input_rules import (
+from members.core.services.input_rules import (
     TIMESTAMP_RANGE_TEXT,
     external_id_problem,
     text_problem,

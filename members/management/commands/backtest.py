@@ -1,5 +1,5 @@
 """manage.py backtest --as-of YYYY-MM-DD [--horizon-days 90] [--no-recs]: score every member model
-against what the shop's customers did after that date (members.services.member_backtest)."""
+against what the shop's customers did after that date (members.predictions.services.member_backtest)."""
 
 import json
 import time
@@ -7,14 +7,12 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from members.services.member_backtest import BacktestDateError, member_backtest_create, member_backtest_run
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD.") from exc
+from members.management.options import as_of_date
+from members.predictions.services.member_backtest import (
+    BacktestDateError,
+    member_backtest_create,
+    member_backtest_run,
+)
 
 
 class Command(BaseCommand):
@@ -26,7 +24,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", type=_date, required=True, help="The cut-off date, YYYY-MM-DD.")
+        parser.add_argument("--as-of", type=as_of_date, required=True, help="The cut-off date, YYYY-MM-DD.")
         parser.add_argument("--horizon-days", type=int, default=90, help="Days after the cut-off to compare with.")
         parser.add_argument("--json", action="store_true", help="Print the full metrics as JSON at the end.")
 

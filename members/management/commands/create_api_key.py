@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from members.api.scopes import ALL_SCOPES
-from members.services.api_keys import ApiKeyError, api_key_create
+from members.partners.scopes import ALL_SCOPES
+from members.partners.services.api_keys import ApiKeyError, api_key_create
 
 
 class Command(BaseCommand):

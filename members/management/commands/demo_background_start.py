@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from members.services.demo_background import DEMO_FINETUNE_MINUTES, demo_background_start
+from members.demo.services.demo_background import DEMO_FINETUNE_MINUTES, demo_background_start
 
 
 class Command(BaseCommand):

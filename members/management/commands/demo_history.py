@@ -3,20 +3,20 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from members.management.progress import command_progress
-from members.services.demo_history import (
+from members.demo.services.demo_history import (
     demo_history_user,
     demo_label_corrections,
     demo_past_campaigns,
     demo_tier_history,
 )
+from members.management.progress import command_progress
 
 
 class Command(BaseCommand):
     help = (
         "After load_demo: tiers earned in past evaluations (approved), label corrections on 3-star reviews from "
         "their writers' own recommendation, and two past campaigns measured on their window's orders, all "
-        "recorded by an inactive user 'Demo history' (members/services/demo_history.py). Safe to run again."
+        "recorded by an inactive user 'Demo history' (members/demo/services/demo_history.py). Safe to run again."
     )
 
     def handle(self, **options):

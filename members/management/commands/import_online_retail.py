@@ -1,7 +1,7 @@
 """manage.py import_online_retail FILE: load the UCI Online Retail II file (.csv.gz or .csv).
 
 Converts the transactions into members, products, orders and order items (mapping and skip rules
-in members/services/online_retail.py), imports them through the CSV import engine, and prints
+in members/imports/services/online_retail.py), imports them through the CSV import engine, and prints
 what was skipped and why. Exits with status 1 when the engine rejected any converted row.
 """
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from members.services.demo_shop_csv import import_reports_summary
-from members.services.online_retail import OnlineRetailFormatError, online_retail_import
+from members.demo.services.demo_shop_csv import import_reports_summary
+from members.imports.services.online_retail import OnlineRetailFormatError, online_retail_import
 
 
 class Command(BaseCommand):

@@ -1,18 +1,11 @@
 """manage.py refresh_intelligence: train (if needed), score, refresh members, recommend, propose."""
 
-from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from members.management.options import as_of_date
 from members.management.progress import command_progress
-from members.services.intelligence_refresh import intelligence_refresh
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD.") from exc
+from members.operations.services.intelligence_refresh import intelligence_refresh
 
 
 class Command(BaseCommand):
@@ -23,7 +16,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today).")
+        parser.add_argument("--as-of", type=as_of_date, default=None, help="YYYY-MM-DD (default: today).")
         parser.add_argument("--max-train-samples", type=int, default=2000,
                             help="Reviews the first sentiment fine-tune uses (default 2000: minutes on a CPU).")
         parser.add_argument("--epochs", type=float, default=1.0, help="Epochs of the first fine-tune.")

@@ -5,16 +5,10 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from members.management.options import as_of_date
 from members.management.progress import command_progress
-from members.services.member_features import FeatureComputationError
-from members.services.member_refresh import STEPS, member_refresh_run
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"--as-of {value!r} is not a date; write it as YYYY-MM-DD.") from exc
+from members.predictions.services.member_features import FeatureComputationError
+from members.predictions.services.member_refresh import STEPS, member_refresh_run
 
 
 class Command(BaseCommand):
@@ -24,7 +18,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today).")
+        parser.add_argument("--as-of", type=as_of_date, default=None, help="YYYY-MM-DD (default: today).")
         parser.add_argument("--retrain", action="store_true", help="Train new model versions even if recent.")
 
     def handle(self, *, as_of: date | None, retrain: bool, **options):

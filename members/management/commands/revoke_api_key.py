@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from members.services.api_keys import ApiKeyError, api_key_revoke
+from members.partners.services.api_keys import ApiKeyError, api_key_revoke
 
 
 class Command(BaseCommand):

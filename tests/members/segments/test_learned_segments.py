@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 
 from members.models import Member, Segment, SegmentMembership, SegmentSnapshot
-from members.services.segments import segment_rename, segments_refresh
+from members.segments.services.segments import segment_rename, segments_refresh
 from ml.member_models.segmentation import SegmentationConfig
 from tests.members.segments.conftest import AS_OF, GROUP_SIZE, make_population
 

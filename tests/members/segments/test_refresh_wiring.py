@@ -1,7 +1,7 @@
 import pytest
 
 from members.models import SegmentSnapshot
-from members.services.member_refresh import member_refresh_step
+from members.predictions.services.member_refresh import member_refresh_step
 from tests.members.segments.conftest import AS_OF, GROUP_SIZE
 
 pytestmark = pytest.mark.django_db

@@ -3,14 +3,14 @@ from datetime import timedelta
 import pytest
 
 from members.models import ChurnScore, MemberFeatures, MemberModelVersion, Segment, SegmentSnapshot
-from members.selectors.segments import segment_members_queryset
-from members.services.segments_rules import (
+from members.segments.rules import (
     SegmentRuleError,
     segment_rule_describe,
     segment_rule_features,
-    segment_rule_save,
     segment_rule_validate,
 )
+from members.segments.selectors import segment_members_queryset
+from members.segments.services.segments_rules import segment_rule_save
 from tests.members.segments.conftest import AS_OF, GROUP_SIZE, make_population
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from members.models import TierPolicy
-from members.services.tier_policy import tier_policy_active
+from members.tiers.services.tier_policy import tier_policy_active
 from tests.factories import OrderFactory
 
 AS_OF = date(2026, 6, 30)

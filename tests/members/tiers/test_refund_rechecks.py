@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from members.imports.services.csv_import import import_csv_file
 from members.models import TierChange
-from members.services.api_keys import api_key_create
-from members.services.csv_import import import_csv_file
-from members.api.scopes import ALL_SCOPES
+from members.partners.scopes import ALL_SCOPES
+from members.partners.services.api_keys import api_key_create
 from tests.factories import MemberFactory, OrderFactory, tier
 
 pytestmark = pytest.mark.django_db

@@ -3,17 +3,17 @@ from unittest import mock
 import pytest
 
 from members.models import Member, TierChange, WebhookDelivery
-from members.services.tier_changes import (
+from members.tiers.services.tier_changes import (
     TierChangeError,
     tier_change_apply_manual,
     tier_change_approve,
     tier_change_approve_many,
     tier_change_reject,
 )
-from members.services.tier_evaluation import tier_evaluation_run
+from members.tiers.services.tier_evaluation import tier_evaluation_run
 from tests.factories import MemberFactory, TierChangeFactory, UserFactory, tier
+from tests.members.partners.webhooks.conftest import WebhookSubscriptionFactory
 from tests.members.tiers.conftest import AS_OF
-from tests.webhooks.conftest import WebhookSubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,14 +35,15 @@ def test_approving_applies_the_change_and_publishes_tier_changed_on_commit(
 ):
     WebhookSubscriptionFactory()
     proposal, staff = _proposal(), UserFactory()
-    with mock.patch("members.webhook_tasks.deliver_webhook.delay") as deliver:
+    with mock.patch("members.partners.tasks.deliver_webhook.apply_async") as deliver:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             tier_change_approve(tier_change_id=proposal.pk, decided_by=staff)
         delivery = WebhookDelivery.objects.get()  # written with the change, in its transaction
         assert deliver.call_count == 0  # nothing is sent before commit
         for callback in callbacks:
             callback()
-    deliver.assert_called_once_with(delivery.pk)
+    deliver.assert_called_once()
+    assert deliver.call_args.kwargs["args"] == (delivery.pk,)
     assert (delivery.event, delivery.payload["tier_change_id"], delivery.payload["to_tier"]) == (
         "tier.changed",
         proposal.pk,

@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 
 from members.models import Member, TierChange, TierPolicy
-from members.services import tier_evaluation
-from members.services.tier_evaluation import tier_evaluation_run, tier_recheck_member
+from members.tiers.services import tier_evaluation
+from members.tiers.services.tier_evaluation import tier_evaluation_run, tier_recheck_member
 from tests.factories import MemberFactory, tier
 from tests.members.tiers.conftest import AS_OF, days_before, order_on
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 import pytest
 
 from members.models import Tier, TierChange, TierPolicy
-from members.selectors.tiers import tier_members_about_to_lose, tier_policy_what_if
-from members.services.tier_policy import TierPolicyError, tier_policy_save
+from members.tiers.selectors.tiers import tier_members_about_to_lose, tier_policy_what_if
+from members.tiers.services.tier_policy import TierPolicyError, tier_policy_save
 from tests.factories import MemberFactory, tier
 from tests.members.tiers.conftest import AS_OF, days_before, order_on
 
@@ -116,8 +116,8 @@ def test_about_to_lose_lists_what_is_needed_and_by_when(policy):
 
 def test_will_downgrade_is_published_once_per_member_and_drop_date(policy, django_capture_on_commit_callbacks):
     from members.models import WebhookDelivery
-    from members.services.tier_warnings import tier_will_downgrade_publish
-    from members.services.webhooks import webhook_subscription_create
+    from members.partners.services.webhooks import webhook_subscription_create
+    from members.tiers.services.tier_warnings import tier_will_downgrade_publish
 
     webhook_subscription_create(name="crm", url="https://crm.example.com/hooks", events=["tier.will_downgrade"])
     loses = MemberFactory(tier=tier("silver"))

@@ -1,0 +1,233 @@
+"""Generate and store product recommendations for every member, as of a date, batch by batch.
+
+One generation: load the shop as of the date (three queries; nothing placed or written after the
+end of that day), embed the catalogue once (the two-tower item tower), fit the next-buy model once
+(ml.recs.next_buy: buy-again, co-purchase, ALS, text and popularity candidates under a ranker
+learned on the shop's previous windows), then per batch of GENERATE_BATCH members: rank their next
+buys, encode their histories (the embeddings the likely-buyers page uses) and replace their rows
+in one transaction (delete + bulk insert), so a re-run leaves exactly one set of rows per member and a
+crash mid-way leaves every batch either old or new, never mixed. ``recommendations_compute`` ranks
+the same way and writes nothing (for backtests of a past date).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from members.models import Member, MemberEmbedding, MemberStatus, ProductEmbedding, Recommendation
+from members.predictions.features import features_cutoff
+from members.recs.services.recommendations_data import (
+    BASE_VERSION,
+    ShopRows,
+    recs_model_current,
+    shop_rows_load,
+)
+from ml.recs.baselines import purchase_counts
+from ml.recs.data import MemberHistory, member_histories, repeatable_items
+from ml.recs.next_buy import NextBuy, NextBuyConfig, NextBuyModel
+from ml.recs.rerank import RerankRules
+from ml.recs.retrieval import RECS_MAX_LENGTH, Recommender
+
+logger = logging.getLogger(__name__)
+
+GENERATE_BATCH = 500  # members encoded and written per transaction
+RECOMMENDATIONS_PER_MEMBER = 10
+# The two knobs of ml.recs.retrieval.Recommender, as chosen on validation customers by
+# bench/recs_bench.py on Online Retail II (BENCHMARKS.md), per encoder. The packaged encoder: the
+# pooled history-item view alone beat the history-text view, and a strong popularity prior helped.
+POPULARITY_WEIGHT = 1.0
+TEXT_WEIGHT = 0.0
+# A contrastively fine-tuned version (members.recs.fine_tune) learned the history-text -> next-item match,
+# so its text view wins with a lighter prior; with the packaged encoder's knobs it scored below
+# the packaged encoder itself.
+FINETUNED_POPULARITY_WEIGHT = 0.3
+FINETUNED_TEXT_WEIGHT = 1.0
+
+
+@dataclass(frozen=True)
+class GenerateReport:
+    members: int
+    rows: int
+    model_version: str
+    seconds: float
+
+
+def recommendation_reason(rec: NextBuy, titles: Mapping[str, str]) -> str:
+    """The sentence shown next to a recommendation, from the source that proposed it."""
+    because = titles.get(rec.because or "")
+    if rec.source == "again":
+        if rec.cycle_days is not None and rec.cycle_days >= 1:
+            return f"You buy this every ~{round(rec.cycle_days)} days"
+        return "You bought this before"
+    if rec.source == "co" and because:
+        return f"Often bought with {because}"
+    if rec.source == "text" and because:
+        return f"Similar to {because}, which you bought"
+    if rec.source == "als":
+        return "Members who buy what you buy also bought this"
+    if rec.source == "catalogue":
+        return "From the shop's catalogue"
+    return "Popular in the shop"
+
+
+# base_model value for the first pass (`refresh_intelligence --fast`, `make demo`): TF-IDF item
+# vectors in seconds instead of the transformer's minutes (ml/recs/fast_items.py); with the pooled
+# member view (TEXT_WEIGHT 0) nothing else is encoded. A worker's members.recs.generate replaces them.
+FAST_ITEM_ENCODER = "tfidf"
+FAST_VERSION = "tfidf-first-pass"
+
+
+def _encoder(base_model: str | None):
+    if base_model == FAST_ITEM_ENCODER:
+        from ml.recs.fast_items import TfidfItemEncoder
+
+        return TfidfItemEncoder()
+    from ml.scoring import Encoder  # torch loads only in processes that generate
+
+    return Encoder(base_model, max_length=RECS_MAX_LENGTH)
+
+
+@dataclass
+class _Prepared:
+    shop: ShopRows
+    recommender: Recommender  # the two-tower: item vectors (text source) and member embeddings
+    version: str
+    cutoff: datetime  # nothing at or after this instant is read
+
+
+def _prepare(*, as_of: date | None, base_model: str | None, model_version: str | None,
+             popularity_weight: float | None, text_weight: float | None) -> _Prepared:
+    current_location, current_version = recs_model_current()
+    location = base_model if base_model is not None else current_location
+    version = model_version or (current_version if base_model is None else "custom")
+    fine_tuned = base_model is None and current_version != BASE_VERSION
+    if popularity_weight is None:
+        popularity_weight = FINETUNED_POPULARITY_WEIGHT if fine_tuned else POPULARITY_WEIGHT
+    if text_weight is None:
+        text_weight = FINETUNED_TEXT_WEIGHT if fine_tuned else TEXT_WEIGHT
+    as_of = as_of or timezone.localdate()
+    shop = shop_rows_load(as_of=as_of)
+    recommender = Recommender(
+        _encoder(location), shop.items, popularity=purchase_counts(shop.purchases),
+        repeatable=repeatable_items(shop.purchases), popularity_weight=popularity_weight, text_weight=text_weight,
+        rules=RerankRules(k=RECOMMENDATIONS_PER_MEMBER),
+    )
+    return _Prepared(shop=shop, recommender=recommender, version=version, cutoff=features_cutoff(as_of=as_of))
+
+
+def _member_ids(member_ids: Sequence[int] | None) -> list[int]:
+    members = Member.objects.filter(status=MemberStatus.ACTIVE).order_by("id")
+    if member_ids is not None:
+        members = members.filter(id__in=list(member_ids))
+    return list(members.values_list("id", flat=True))
+
+
+def _next_buy_model(prepared: _Prepared) -> NextBuyModel:
+    """The next-buy ranker fitted on the shop's rows before the cutoff; only active products are
+    offered, and the item tower's vectors feed the text source."""
+    shop, vectors = prepared.shop, prepared.recommender.item_vectors
+    model = NextBuyModel(
+        shop.purchases, cutoff=prepared.cutoff, catalogue=[item.key for item in shop.items if item.active],
+        item_vectors={item.key: vectors[i] for i, item in enumerate(shop.items)}, config=NextBuyConfig(),
+    )
+    logger.info("Next-buy ranker: %s (%d training rows, %d positive)", model.ranker, model.train_rows,
+                model.train_positives)
+    return model
+
+
+def recommendations_compute(
+    *, as_of: date | None = None, member_ids: Sequence[int] | None = None, k: int = RECOMMENDATIONS_PER_MEMBER,
+    base_model: str | None = None,
+) -> dict[int, list[int]]:
+    """member id -> product ids, best first: what recommendations_generate(as_of=...) would store,
+    written nowhere (a backtest must not replace the live recommendations with a past date's)."""
+    prepared = _prepare(as_of=as_of, base_model=base_model, model_version=None, popularity_weight=None,
+                        text_weight=None)
+    ids = _member_ids(member_ids)
+    model = _next_buy_model(prepared)
+    result: dict[int, list[int]] = {}
+    for start in range(0, len(ids), GENERATE_BATCH):
+        batch = ids[start : start + GENERATE_BATCH]
+        ranked = model.recommend([str(i) for i in batch], k=k, explain=False)
+        result.update({i: [int(rec.item) for rec in ranked.get(str(i), [])] for i in batch})
+    return result
+
+
+def recommendations_generate(
+    *, as_of: date | None = None, member_ids: Sequence[int] | None = None, base_model: str | None = None,
+    model_version: str | None = None, batch_size: int = GENERATE_BATCH,
+    on_batch: Callable[[int, int], None] | None = None, popularity_weight: float | None = None,
+    text_weight: float | None = None,
+) -> GenerateReport:
+    """Replace the recommendations (and embeddings) of the given members, or of every active member,
+    from what the shop knew at the end of ``as_of`` (default today).
+
+    ``base_model``/``model_version`` default to recs_model_current(); the two-tower weights (see
+    ml.recs.retrieval.Recommender; they shape the member embeddings) default to the benchmarked
+    ones for that encoder: the FINETUNED_* pair for a fine-tuned version from
+    recs_model_current(), the packaged encoder's pair otherwise. Idempotent: the same data and
+    model give the same rows. ``on_batch(done, total)`` reports progress.
+    """
+    started = timezone.now()
+    prepared = _prepare(as_of=as_of, base_model=base_model, model_version=model_version,
+                        popularity_weight=popularity_weight, text_weight=text_weight)
+    shop, recommender, version = prepared.shop, prepared.recommender, prepared.version
+    histories = member_histories(shop.purchases, shop.opinions)
+    titles = {item.key: item.title for item in shop.items}
+    ids = _member_ids(member_ids)
+    product_rows = [
+        ProductEmbedding(product_id=int(item.key), vector=recommender.item_vectors[i].astype("<f4").tobytes(),
+                         model_version=version, generated_at=started)
+        for i, item in enumerate(shop.items)
+    ]
+    ProductEmbedding.objects.bulk_create(
+        product_rows, batch_size=1000, update_conflicts=True, unique_fields=["product"],
+        update_fields=["vector", "model_version", "generated_at"],
+    )
+    model = _next_buy_model(prepared)
+    rows_written = 0
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start : start + batch_size]
+        ranked = model.recommend([str(i) for i in batch], k=RECOMMENDATIONS_PER_MEMBER)
+        vectors = recommender.member_vectors([histories.get(str(i), MemberHistory()) for i in batch])
+        rows_written += _store_batch(batch, ranked, vectors, titles, version, started)
+        if on_batch:
+            on_batch(min(start + batch_size, len(ids)), len(ids))
+    seconds = (timezone.now() - started).total_seconds()
+    logger.info("Recommendations: %d members, %d rows, model %s, %.1fs", len(ids), rows_written, version, seconds)
+    return GenerateReport(members=len(ids), rows=rows_written, model_version=version, seconds=seconds)
+
+
+def _store_batch(
+    member_ids: list[int], recommended: dict[str, list[NextBuy]], vectors: np.ndarray, titles: dict[str, str],
+    version: str, generated_at,
+) -> int:
+    rows = [
+        Recommendation(
+            member_id=member_id, product_id=int(rec.item), rank=rank, score=rec.score, model_version=version,
+            generated_at=generated_at,
+            reason=recommendation_reason(rec, titles)[:400],
+        )
+        for member_id in member_ids
+        for rank, rec in enumerate(recommended.get(str(member_id), []), start=1)
+    ]
+    embeddings = [
+        MemberEmbedding(member_id=member_id, vector=vectors[i].astype("<f4").tobytes(), model_version=version,
+                        generated_at=generated_at)
+        for i, member_id in enumerate(member_ids)
+    ]
+    with transaction.atomic():
+        Recommendation.objects.filter(member_id__in=member_ids).delete()
+        Recommendation.objects.bulk_create(rows)
+        MemberEmbedding.objects.bulk_create(
+            embeddings, update_conflicts=True, unique_fields=["member"],
+            update_fields=["vector", "model_version", "generated_at"],
+        )
+    return len(rows)
