@@ -37,7 +37,7 @@ class ImportJobAdmin(ScalableAdmin):
     list_select_related = ("created_by",)
     actions = ("run_again",)
     fieldsets = (
-        (None, {"fields": ("kind", "path", "status", "attempts", "created_by")}),
+        (None, {"fields": ("kind", "path", "encoding", "encoding_used", "status", "attempts", "created_by")}),
         (
             "Result",
             {"fields": ("rows_total", "created", "updated", "unchanged", "rejected", "error", "error_list")},
@@ -47,6 +47,8 @@ class ImportJobAdmin(ScalableAdmin):
     readonly_fields = (
         "kind",
         "path",
+        "encoding",
+        "encoding_used",
         "status",
         "attempts",
         "created_by",

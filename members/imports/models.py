@@ -33,6 +33,13 @@ class ImportJob(models.Model):
 
     kind = models.CharField(max_length=16, choices=ImportKind.choices)
     path = models.CharField(max_length=1024, help_text="The CSV file on the worker's disk.")
+    encoding = models.CharField(
+        max_length=16, default="auto", db_default="auto",
+        help_text="How to read the file: auto, utf-8, gb18030 or utf-16 (import_csv --encoding).",
+    )
+    encoding_used = models.CharField(
+        max_length=64, blank=True, default="", db_default="", help_text='What the file was read as, e.g. "GB18030 (detected)".'
+    )
     status = models.CharField(max_length=16, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED)
     attempts = models.PositiveIntegerField(default=0, help_text="How many times a worker started it.")
 

@@ -17,6 +17,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
 from members.imports.models import IMPORT_JOB_MAX_STORED_ERRORS, IMPORT_JOB_RUNNABLE_STATUSES
+from members.imports.services.csv_import_encoding import AUTO, ENCODING_CHOICES
 from members.models import ImportJob, ImportJobStatus, ImportKind
 from members.task_queue import task_send
 
@@ -36,24 +37,31 @@ class ImportJobError(ValueError):
     """A job that cannot be created, with a reason a person can read."""
 
 
-def import_job_create(*, kind: str, path: Path | str, created_by=None) -> ImportJob:
+def import_job_create(*, kind: str, path: Path | str, created_by=None, encoding: str = AUTO) -> ImportJob:
     """Record a queued import of `path` (a CSV file of `kind`) and enqueue it once committed.
 
     The task is sent in transaction.on_commit, so a worker never looks for a job row that a
     caller's transaction has not committed (or has rolled back). Raises ImportJobError for an
-    unknown kind. The file is read by the worker, so it must be on the worker's disk.
+    unknown kind or encoding (`encoding`: one of ENCODING_CHOICES, kept on the job so a retry or
+    "Run again" reads the file the same way). The file is read by the worker, so it must be on the
+    worker's disk.
     """
     if kind not in ImportKind.values:
         raise ImportJobError(f"Unknown import kind {kind!r}; expected one of {', '.join(ImportKind.values)}.")
-    job = ImportJob.objects.create(kind=kind, path=str(path), created_by=created_by)
+    if encoding not in ENCODING_CHOICES:
+        raise ImportJobError(f"Unknown encoding {encoding!r}; expected one of {', '.join(ENCODING_CHOICES)}.")
+    job = ImportJob.objects.create(kind=kind, path=str(path), created_by=created_by, encoding=encoding)
     transaction.on_commit(lambda: _enqueue(job.pk))
     return job
 
 
 def import_job_run_again(*, job_ids: list[int], created_by=None) -> list[ImportJob]:
-    """Queue a new job for the same kind and file as each job in `job_ids`; old jobs keep their record."""
-    sources = ImportJob.objects.filter(pk__in=job_ids).order_by("pk").only("kind", "path")
-    return [import_job_create(kind=job.kind, path=job.path, created_by=created_by) for job in sources]
+    """Queue a new job for the same kind, file and encoding as each job in `job_ids`; old jobs keep their record."""
+    sources = ImportJob.objects.filter(pk__in=job_ids).order_by("pk").only("kind", "path", "encoding")
+    return [
+        import_job_create(kind=job.kind, path=job.path, created_by=created_by, encoding=job.encoding)
+        for job in sources
+    ]
 
 
 def import_job_run(*, job_id: int, task_id: str | None = None) -> ImportJob | None:
@@ -83,13 +91,12 @@ def import_job_run(*, job_id: int, task_id: str | None = None) -> ImportJob | No
         return None
     job = ImportJob.objects.get(pk=job_id)
     try:
-        report = import_csv_file(kind=job.kind, path=Path(job.path))
+        report = import_csv_file(kind=job.kind, path=Path(job.path), encoding=job.encoding)
     except TRANSIENT_DB_ERRORS:
         raise
     except Exception as exc:  # any other failure is this job's: recorded for a person to read
         logger.exception("Import job %s failed", job_id)
         return import_job_fail(job_id=job_id, error=_describe(exc, path=job.path))
-    # ImportJob has no column for the encoding (auto-detected on the worker): the log says which it was.
     logger.info("Import job %s read %s as %s.", job_id, job.path, report.encoding_label)
     ImportJob.objects.filter(pk=job_id).update(
         status=ImportJobStatus.SUCCEEDED,
@@ -98,6 +105,7 @@ def import_job_run(*, job_id: int, task_id: str | None = None) -> ImportJob | No
         updated=report.updated,
         unchanged=report.unchanged,
         rejected=report.rejected,
+        encoding_used=report.encoding_label,
         errors=[{"line": e.line, "reason": e.reason} for e in report.errors[:IMPORT_JOB_MAX_STORED_ERRORS]],
         error="",
         finished_at=timezone.now(),

@@ -49,15 +49,9 @@ class Command(BaseCommand):
 
     def handle(self, *, kind: str, file: Path, background: bool = False, encoding: str = "auto", **options):
         if background:
-            if encoding != "auto":
-                # ImportJob has no column for it, so a worker (or "Run again") could not honour it.
-                raise CommandError(
-                    f"--encoding {encoding} cannot be combined with --background: a background import detects "
-                    "the encoding (auto). Import in the foreground to name it."
-                )
             if not file.is_file():
                 raise CommandError(f"{file}: no such file.")
-            job = import_job_create(kind=kind, path=file.resolve())
+            job = import_job_create(kind=kind, path=file.resolve(), encoding=encoding)
             job.refresh_from_db(fields=["enqueued_at"])
             if job.enqueued_at is None:  # the broker was down: the job is kept and sent once it is back
                 self.stderr.write(

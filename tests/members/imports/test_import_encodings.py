@@ -11,8 +11,8 @@ from django.core.management.base import CommandError
 from members.imports.services.csv_import import ImportFileError, import_csv_file
 from members.imports.services.csv_import_encoding import csv_file_encoding
 from members.imports.services.csv_import_specs import SPECS
-from members.imports.services.import_jobs import import_job_create
-from members.models import ImportJobStatus, Member, Product
+from members.imports.services.import_jobs import ImportJobError, import_job_create, import_job_run_again
+from members.models import ImportJob, ImportJobStatus, Member, Product
 
 pytestmark = pytest.mark.django_db
 
@@ -196,11 +196,26 @@ def test_a_background_job_detects_gb18030(tmp_path, django_capture_on_commit_cal
 
     job.refresh_from_db()
     assert (job.status, job.created, job.rejected) == (ImportJobStatus.SUCCEEDED, 3, 0)
+    assert (job.encoding, job.encoding_used) == ("auto", "GB18030 (detected)")
     assert dict(Member.objects.values_list("external_id", "name")) == NAMES
 
 
-def test_background_with_a_named_encoding_is_refused_because_the_job_cannot_carry_it(tmp_path):
+def test_a_background_job_keeps_the_named_encoding_for_its_runs(tmp_path, django_capture_on_commit_callbacks,
+                                                              monkeypatch):
+    from memberhub.celery import app as celery_app
+
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    monkeypatch.setitem(celery_app.conf, "task_eager_propagates", True)
     path = _write(tmp_path, "members.csv", _members_text(NAMES).encode("gb18030"))
 
-    with pytest.raises(CommandError, match="cannot be combined with --background"):
+    with django_capture_on_commit_callbacks(execute=True):
         _run("members", str(path), "--background", "--encoding", "gb18030")
+    job = ImportJob.objects.get()
+    assert (job.status, job.encoding, job.encoding_used, job.created) == (
+        ImportJobStatus.SUCCEEDED, "gb18030", "GB18030 (asked for)", 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        [again] = import_job_run_again(job_ids=[job.pk])
+    again.refresh_from_db()
+    assert (again.encoding, again.status, again.unchanged) == ("gb18030", ImportJobStatus.SUCCEEDED, 3)
+    with pytest.raises(ImportJobError, match="Unknown encoding"):
+        import_job_create(kind="members", path=path, encoding="latin-1")

@@ -266,7 +266,7 @@ def test_the_task_gives_up_after_its_retries_and_records_the_job_as_failed(
 
 
 def test_an_unexpected_error_in_the_import_fails_the_job_with_its_message(db, members_csv, monkeypatch):
-    def broken(*, kind, path):
+    def broken(*, kind, path, encoding):
         raise ValueError("Unknown import kind 'members'")
 
     monkeypatch.setattr("members.imports.services.csv_import.import_csv_file", broken)
