@@ -1,39 +1,20 @@
 """The web app in Simplified Chinese in a real browser (Debian's Chromium driven by Playwright):
 through the switch in the header, and from the browser's own language (Accept-Language)."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
 
 from members.accounts.roles import MERCHANDISERS_GROUP
 from tests.factories import UserFactory
-
-# Playwright's sync API runs an event loop in this thread; the ORM needs to be told it is safe.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-PASSWORD = "correct horse battery staple"  # UserFactory's password
-TIMEOUT_MS = 10_000
+from tests.members.web.test_browser import CHROMIUM, PASSWORD, TIMEOUT_MS, browser, sync_api  # noqa: F401
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"),
     pytest.mark.django_db(transaction=True),
 ]
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
