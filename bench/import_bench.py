@@ -1,14 +1,26 @@
-"""Benchmark: the CSV importer against a naive per-row ORM loop, on the same Postgres in the same run.
+"""Benchmark: the CSV importer against raw COPY of the same file and a naive per-row ORM loop, on the same Postgres in the same run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/memberhub_bench .venv/bin/python bench/import_bench.py
 
 Creates the database if it does not exist and migrates it; pre-creates --members members in one
-INSERT ... SELECT; writes an orders CSV of --rows rows; imports it with import_csv_file (then
-again, to time the unchanged path); then creates a --orm-rows sample of other orders with
-Order.objects.update_or_create per row, the way a first version of an importer usually looks.
-The ratio compares rows per second, so the two sample sizes may differ. Everything the bench
-created (members and orders with the BENCH- prefix) is deleted at the end.
-The last line is `RESULT importer_rows_per_s=... orm_rows_per_s=... ratio=...`.
+INSERT ... SELECT. Then --repeats rounds, each on its own orders CSV of --rows rows (the same
+rows, with the round's own external ids, so every round creates new orders):
+- the importer: import_csv_file(kind="orders") of the file, new rows;
+- raw COPY: `COPY ... FROM STDIN (FORMAT csv, HEADER)` of the same file, streamed from the client
+  like the importer's, into a fresh regular (logged) table with the file's columns, typed like
+  the orders table (text, timestamptz, numeric) and no index, key or constraint. This is the
+  floor for getting the bytes into Postgres; the importer also checks every value, resolves
+  members, and upserts into members_order (8 indexes and a foreign key), which COPY does not.
+With --floor, each round also times COPY + INSERT into an indexed copy of members_order
+(copy_then_insert): what writing these rows costs at least, checks and upsert aside.
+The steps alternate (COPY first in even rounds, the importer first in odd ones) so background load
+falls on both alike; the best round of each is compared (ratio_vs_copy). Then the last file is
+imported again (every row unchanged; not part of a ratio), and a --orm-rows sample of other
+orders is created with Order.objects.update_or_create per row, the way a first version of an
+importer usually looks. Ratios compare rows per second, so the sample sizes may differ.
+Everything the bench created (members and orders with the BENCH- prefix) is deleted at the end.
+The last line is
+`RESULT importer_rows_per_s=... copy_rows_per_s=... ratio_vs_copy=... orm_rows_per_s=... ratio=...`.
 """
 
 import argparse
@@ -27,6 +39,16 @@ PREFIX = "BENCH-"  # every row the bench makes starts with this, so cleanup cann
 ORDER_HEADER = ["external_id", "member_external_id", "placed_at", "status", "channel", "currency", "total"]
 STATUSES = ["placed", "paid", "shipped", "delivered", "delivered", "delivered", "returned", "cancelled"]
 CHANNELS = ["web", "app", "store"]
+# Raw COPY's table: the CSV's columns, typed as members_order stores them (the member stays text).
+COPY_TYPES = {
+    "external_id": "text",
+    "member_external_id": "text",
+    "placed_at": "timestamptz",
+    "status": "text",
+    "channel": "text",
+    "currency": "text",
+    "total": "numeric",
+}
 
 
 def parse_args() -> argparse.Namespace:
@@ -35,6 +57,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--orm-rows", type=int, default=5_000, help="orders in the ORM baseline's sample")
     parser.add_argument("--members", type=int, default=10_000, help="members the orders belong to")
     parser.add_argument("--seed", type=int, default=7, help="seed for the generated orders")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of importer and raw COPY (best of)")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time COPY + INSERT into an indexed copy of members_order each round (the writes' floor)",
+    )
     return parser.parse_args()
 
 
@@ -53,6 +81,60 @@ def database_ensure(url: str) -> None:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone()
         if not exists:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
+
+
+def _copy_file(cursor, path: Path) -> None:
+    """Stream the CSV file as it is into import_bench_copy with COPY (FORMAT csv)."""
+    with (
+        path.open("rb") as source,
+        cursor.copy(f"COPY import_bench_copy ({', '.join(ORDER_HEADER)}) FROM STDIN (FORMAT csv, HEADER true)") as copy,
+    ):
+        while block := source.read(1 << 17):
+            copy.write(block)
+
+
+def raw_copy(path: Path) -> int:
+    """COPY the CSV file into a fresh plain table of the same columns; returns the rows copied."""
+    from django.db import connection, transaction
+
+    columns = ", ".join(f"{name} {COPY_TYPES[name]}" for name in ORDER_HEADER)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS import_bench_copy")
+        cursor.execute(f"CREATE TABLE import_bench_copy ({columns})")
+        _copy_file(cursor, path)
+        rows = cursor.rowcount
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE import_bench_copy")
+    return rows
+
+
+def copy_then_insert(path: Path) -> int:
+    """The floor for the importer's writes: raw COPY of the file into a plain table, then one
+    INSERT ... SELECT (members joined by external id) into a fresh copy of members_order with all
+    its indexes, defaults and checks and the same deferred foreign key to members_member; one
+    transaction, committed. No value checks, no upsert. Returns the rows inserted."""
+    from django.db import connection, transaction
+
+    columns = ", ".join(f"{name} {COPY_TYPES[name]}" for name in ORDER_HEADER)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS import_bench_copy, import_bench_orders")
+        cursor.execute(f"CREATE TABLE import_bench_copy ({columns})")
+        cursor.execute("CREATE TABLE import_bench_orders (LIKE members_order INCLUDING ALL)")
+        cursor.execute(
+            "ALTER TABLE import_bench_orders ADD FOREIGN KEY (member_id) REFERENCES members_member (id)"
+            " DEFERRABLE INITIALLY DEFERRED"
+        )
+        _copy_file(cursor, path)
+        cursor.execute(
+            "INSERT INTO import_bench_orders (external_id, member_id, placed_at, status, channel, currency,"
+            " total, created_at, updated_at) SELECT c.external_id, m.id, c.placed_at, c.status, c.channel,"
+            " c.currency, c.total, now(), now() FROM import_bench_copy c"
+            " JOIN members_member m ON m.external_id = c.member_external_id"
+        )
+        rows = cursor.rowcount
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE import_bench_copy, import_bench_orders")
+    return rows
 
 
 def orders_write(path: Path, *, count: int, members: int, id_prefix: str, rng: random.Random) -> None:
@@ -94,11 +176,15 @@ def members_create(count: int) -> None:
 
 
 def bench_data_delete() -> None:
+    """Delete the bench's rows, then VACUUM: with autovacuum off or behind (as on a loaded dev
+    machine), every run would otherwise leave its deleted rows in the tables and their indexes,
+    and each later run would write into a larger, colder table than the one before."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM members_order WHERE external_id LIKE %s", [PREFIX + "%"])
         cursor.execute("DELETE FROM members_member WHERE external_id LIKE %s", [PREFIX + "%"])
+        cursor.execute("VACUUM (ANALYZE) members_order, members_member")  # autocommit: not in a transaction
 
 
 def orm_import(path: Path) -> int:
@@ -150,25 +236,65 @@ def main() -> None:
     bench_data_delete()  # leftovers of an interrupted run
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="import-bench-") as tmp:
-        importer_file, orm_file = Path(tmp) / "orders.csv", Path(tmp) / "orders_orm.csv"
-        orders_write(importer_file, count=args.rows, members=args.members, id_prefix=f"{PREFIX}O", rng=rng)
+        files = []
+        for round_ in range(args.repeats):
+            # The same rows each round (same seed), under the round's own ids: every import creates.
+            files.append(Path(tmp) / f"orders{round_}.csv")
+            orders_write(
+                files[-1],
+                count=args.rows,
+                members=args.members,
+                id_prefix=f"{PREFIX}O{round_}-",
+                rng=random.Random(args.seed),
+            )
+        orm_file = Path(tmp) / "orders_orm.csv"
         orders_write(orm_file, count=args.orm_rows, members=args.members, id_prefix=f"{PREFIX}ORM", rng=rng)
         try:
             members_create(args.members)
             server = connection.cursor().connection.info.server_version
             print(
-                f"import bench: {args.rows} orders (importer), {args.orm_rows} orders (ORM sample), "
-                f"{args.members} members, Postgres {server // 10000}.{server % 10000}, batch size {BATCH_SIZE}"
+                f"import bench: {args.rows} orders x {args.repeats} rounds (importer and raw COPY), "
+                f"{args.orm_rows} orders (ORM sample), {args.members} members, "
+                f"Postgres {server // 10000}.{server % 10000}, batch size {BATCH_SIZE}"
             )
+            importer_rates, copy_rates, floor_rates = [], [], []
+
+            def importer_round(path: Path) -> None:
+                started = time.perf_counter()
+                report = import_csv_file(kind="orders", path=path)
+                importer_rates.append(
+                    timed("  importer, new rows", report.created, time.perf_counter() - started)
+                )
+                if report.created != args.rows or not report.ok:
+                    sys.exit(f"import_bench: the importer did not create every row: {report}")
+
+            def copy_round(path: Path) -> None:
+                started = time.perf_counter()
+                rows = raw_copy(path)
+                copy_rates.append(
+                    timed("  raw COPY (plain typed table)", rows, time.perf_counter() - started)
+                )
+
+            def floor_round(path: Path) -> None:
+                started = time.perf_counter()
+                rows = copy_then_insert(path)
+                floor_rates.append(
+                    timed(
+                        "  COPY + INSERT into an indexed copy of members_order",
+                        rows,
+                        time.perf_counter() - started,
+                    )
+                )
+
+            for round_, path in enumerate(files):
+                print(f"round {round_ + 1}:")
+                steps = [copy_round, importer_round] + ([floor_round] if args.floor else [])
+                for step in steps if round_ % 2 == 0 else reversed(steps):
+                    step(path)
+            importer_rate, copy_rate = max(importer_rates), max(copy_rates)
 
             started = time.perf_counter()
-            report = import_csv_file(kind="orders", path=importer_file)
-            importer_rate = timed("importer, new rows", report.created, time.perf_counter() - started)
-            if report.created != args.rows or not report.ok:
-                sys.exit(f"import_bench: the importer did not create every row: {report}")
-
-            started = time.perf_counter()
-            again = import_csv_file(kind="orders", path=importer_file)
+            again = import_csv_file(kind="orders", path=files[-1])
             timed("importer, same file again (unchanged)", again.unchanged, time.perf_counter() - started)
 
             started = time.perf_counter()
@@ -178,9 +304,19 @@ def main() -> None:
             )
         finally:
             bench_data_delete()
-    print("The ratio compares rows/s; the ORM baseline runs on a smaller sample to keep the bench quick.")
     print(
-        f"RESULT importer_rows_per_s={importer_rate:.0f} orm_rows_per_s={orm_rate:.0f} "
+        f"Best of {args.repeats}: importer {importer_rate:,.0f} rows/s, raw COPY {copy_rate:,.0f} rows/s. "
+        "Ratios compare rows/s; the ORM baseline runs on a smaller sample to keep the bench quick."
+    )
+    if floor_rates:
+        floor_rate = max(floor_rates)
+        print(
+            f"Best COPY + INSERT into an indexed copy of members_order: {floor_rate:,.0f} rows/s; "
+            f"importer / that = {importer_rate / floor_rate:.2f}"
+        )
+    print(
+        f"RESULT importer_rows_per_s={importer_rate:.0f} copy_rows_per_s={copy_rate:.0f} "
+        f"ratio_vs_copy={importer_rate / copy_rate:.2f} orm_rows_per_s={orm_rate:.0f} "
         f"ratio={importer_rate / orm_rate:.1f}"
     )
 

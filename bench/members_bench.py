@@ -22,7 +22,7 @@ already there. Then:
 Before step 3 the date's per-day rows of an earlier run are deleted (day_clear), so a rerun writes
 a new day; --reuse-models skips step 1 when models for T are active. Load averages (os.getloadavg)
 are printed next to each timing. MEMBERS_BENCH_DB names another database for a small trial run.
-The last line is `RESULT members=... refresh_s=... set_based_vs_loop_ratio=...`.
+The last line is `RESULT members=... refresh_s=... set_based_vs_loop_ratio=... features_s=... (each step)`.
 """
 
 from __future__ import annotations
@@ -286,7 +286,8 @@ def main() -> None:
     MemberFeatures.objects.filter(as_of=day).delete()
     ratio = cmp["ORM loop (per member)"] / cmp["set-based (one INSERT ... SELECT)"]
     print(f"bench wall time: {time.monotonic() - bench_started:.0f} s (generation included when it ran)")
-    print(f"RESULT members={args.members} refresh_s={refresh_s:.1f} set_based_vs_loop_ratio={ratio:.1f}")
+    per_step = " ".join(f"{name}_s={steps[name]:.1f}" for name in STEPS)
+    print(f"RESULT members={args.members} refresh_s={refresh_s:.1f} set_based_vs_loop_ratio={ratio:.1f} {per_step}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ retrieval + rerank) for the chosen configuration.
     OMP_NUM_THREADS=1 .venv/bin/python bench/recs_bench.py --threads 1 --cross-members 0 \
         --finetune-seconds 900 --max-pairs 12800
 
+Scale mode (bench/recs_scale.py): ``--members 100000`` times the chunked nightly generation
+(full rebuild with one and two workers, incremental night) on a synthetic shop in its own database.
+
 Last line: RESULT ours_recall10=… popularity_recall10=… als_recall10=… ours_ndcg10=…
 popularity_ndcg10=… als_ndcg10=… members_per_s=… [base_ndcg10=… finetuned_ndcg10=… finetune_steps=…]
 """
@@ -64,7 +67,15 @@ def main() -> None:
     parser.add_argument("--eval-members", type=int, default=1000, help="evaluated customers sampled (0 = all)")
     parser.add_argument("--val-members", type=int, default=400, help="other customers that choose the weights")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--members", type=int, default=0,
+                        help="scale mode: chunked nightly generation on a synthetic shop of this many members, "
+                             "with real workers (bench/recs_scale.py); the quality options are ignored")
     args = parser.parse_args()
+    if args.members:
+        from recs_scale import scale_main
+
+        scale_main(args)
+        return
 
     import django
     import torch

@@ -56,10 +56,14 @@ REVIEW_NIGHTLY_MINUTE = env_int("REVIEW_NIGHTLY_MINUTE", 15)
 TIER_EVALUATION_HOUR = env_int("TIER_EVALUATION_HOUR", 3)
 TIER_EVALUATION_MINUTE = env_int("TIER_EVALUATION_MINUTE", 30)
 CAMPAIGN_DAILY_HOUR = env_int("CAMPAIGN_DAILY_HOUR", 5)
+# Recommendations for the members with new activity (members.recs.nightly), after the night's imports.
+RECS_NIGHTLY_HOUR = env_int("RECS_NIGHTLY_HOUR", 4)
+RECS_NIGHTLY_MINUTE = env_int("RECS_NIGHTLY_MINUTE", 15)
 for _name, _hour, _minute in (
     ("REVIEW_NIGHTLY", REVIEW_NIGHTLY_HOUR, REVIEW_NIGHTLY_MINUTE),
     ("TIER_EVALUATION", TIER_EVALUATION_HOUR, TIER_EVALUATION_MINUTE),
     ("CAMPAIGN_DAILY", CAMPAIGN_DAILY_HOUR, 0),
+    ("RECS_NIGHTLY", RECS_NIGHTLY_HOUR, RECS_NIGHTLY_MINUTE),
 ):
     if not (0 <= _hour <= 23 and 0 <= _minute <= 59):
         raise ImproperlyConfigured(f"{_name}_HOUR must be 0-23 and {_name}_MINUTE 0-59.")
@@ -74,6 +78,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=TIER_EVALUATION_HOUR, minute=TIER_EVALUATION_MINUTE),
     },
     "campaigns-daily": {"task": "members.campaigns.daily", "schedule": crontab(hour=CAMPAIGN_DAILY_HOUR, minute=0)},
+    "recs-nightly": {"task": "members.recs.nightly", "schedule": crontab(hour=RECS_NIGHTLY_HOUR, minute=RECS_NIGHTLY_MINUTE)},
     # Import jobs recorded while the broker was down get their task once it is back.
     "import-jobs-enqueue-unsent": {"task": "members.imports.enqueue_unsent", "schedule": 60.0},
 }

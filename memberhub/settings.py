@@ -207,6 +207,17 @@ REVIEW_SCORING_DEBOUNCE_SECONDS = env_int("REVIEW_SCORING_DEBOUNCE_SECONDS", 30)
 REVIEW_SCORING_BATCH_SIZE = env_int("REVIEW_SCORING_BATCH_SIZE", 256)
 REVIEW_SCORING_MODEL_BATCH_SIZE = env_int("REVIEW_SCORING_MODEL_BATCH_SIZE", 64)
 REVIEW_SCORING_PENDING_LIMIT = env_int("REVIEW_SCORING_PENDING_LIMIT", 100_000)
+# CPU precision of the scoring pass (ml.device.SCORING_PRECISIONS; F1 and speed in BENCHMARKS.md, "Review
+# scoring throughput"): fp32 (exact), int8 (dynamic quantisation of the Linear layers) or bf16 (only
+# where the CPU has native bf16 units, else fp32 runs).
+REVIEW_SCORING_PRECISION = env_str("REVIEW_SCORING_PRECISION", "fp32")
+# Topic similarity from the scoring pass (one encoder pass per review, ml/review_analysis.py) when the active
+# model is a fine-tune trained with titles. Off by default: the topic thresholds were chosen on the base
+# encoder, and whether a sentiment fine-tune's embeddings keep them is not yet measured (BENCHMARKS.md,
+# "Review scoring throughput"); off, the labeller encodes every sentence again with the base encoder.
+REVIEW_TOPICS_FROM_SCORER = env_bool("REVIEW_TOPICS_FROM_SCORER", False)
+if REVIEW_SCORING_PRECISION not in ("fp32", "bf16", "int8"):
+    raise ImproperlyConfigured(f"REVIEW_SCORING_PRECISION must be fp32, bf16 or int8, got {REVIEW_SCORING_PRECISION!r}.")
 # Nightly retraining (members/reviews/tasks.py): after this many new human labels, or when the share of
 # last-week reviews whose predicted sentiment agrees with their stars falls this many percentage
 # points below the active model's test accuracy (with at least REVIEW_DRIFT_MIN_REVIEWS reviews).

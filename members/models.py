@@ -24,7 +24,15 @@ from members.predictions.models.member_models import (
     MemberModelVersion,
     SpendForecast,
 )
-from members.recs.models import MemberEmbedding, ProductEmbedding, Recommendation
+from members.recs.models import (
+    MemberEmbedding,
+    ProductEmbedding,
+    Recommendation,
+    RecsChunk,
+    RecsRun,
+    RecsRunKind,
+    RecsRunStatus,
+)
 from members.reviews.models import (
     FINISHED_RUN_STATUSES,
     MlTask,
@@ -72,6 +80,10 @@ __all__ = [
     "Product",
     "ProductEmbedding",
     "Recommendation",
+    "RecsChunk",
+    "RecsRun",
+    "RecsRunKind",
+    "RecsRunStatus",
     "Review",
     "ReviewTopicLabel",
     "ScheduledRun",

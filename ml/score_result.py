@@ -25,6 +25,9 @@ class ScoreResult:
     label: str  # the most probable label
     probabilities: dict[str, float]  # every label of the task -> probability (sums to 1)
     embedding: np.ndarray | None  # float32, mean-pooled last hidden state, L2-normalised; None for a baseline
+    # Only from Scorer.score(..., sentences=True): one L2-normalised row per ml.topics.split_sentences
+    # sentence of the scored text, pooled from the same forward pass (ml.scoring.sentence_pool).
+    sentence_embeddings: np.ndarray | None = None
 
 
 def model_input(text: object, title: object = None, *, join_title: bool = True) -> str:

@@ -281,7 +281,8 @@ class TopicPredictor(_BatchRunner):
         """One TopicPrediction per text, in input order; empty/None texts are scored as a blank."""
         return self._run([model_input(t) for t in texts], batch_size, False, self._predict_batch)
 
-    def _predict_batch(self, encoded: dict[str, torch.Tensor]) -> list[TopicPrediction]:
+    def _predict_batch(self, indices: list[int], encoded: dict[str, torch.Tensor], mapping: torch.Tensor | None
+                       ) -> list[TopicPrediction]:  # fmt: skip
         probabilities = torch.sigmoid(self.model(**encoded).logits.float()).cpu().numpy()
         results = []
         for row in probabilities:

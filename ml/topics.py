@@ -33,19 +33,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from ml.language import HAN_CLASS, has_han, is_han
+from ml.sentences import MAX_SENTENCES, sentence_spans, split_sentences  # noqa: F401  (re-exported)
 
 # Cosine between a review sentence and a topic prototype with all-MiniLM-L6-v2, above which the
 # topic counts as present without a keyword. Chosen on the packaged model (see docs/ml-topics.md);
 # a different base model needs its own value (TopicSpec.similarity_threshold).
 DEFAULT_SIMILARITY_THRESHOLD = 0.55
 KEYWORD_SCORE = 0.9  # a keyword hit is strong but not certain evidence ("fits" in "fits of laughter")
-MAX_SENTENCES = 32  # per review; very long texts keep their first sentences (cost grows per sentence)
-
-# English sentence ends need whitespace after them ("3.5", "U.S." stay whole). Chinese puts no space
-# after its full-width 。！？；, so those end a sentence by themselves (a run of them, "。。。" or "！？",
-# ends one sentence), as does a half-width !?; that is directly followed by a Chinese character
-# ("太慢了!再也不点了").
-_SENTENCE_SPLIT = re.compile(rf"(?<=[.!?;\n])\s+|(?<=[。！？；])(?![。！？；!?])\s*|(?<=[!?;])(?=[{HAN_CLASS}])|\n+")
 _WORD = re.compile(r"[\w']+")
 # Word boundaries for English keywords: no letter, digit or apostrophe on either side -- except a
 # Chinese character, which is a boundary in mixed text ("这件size偏小").
@@ -207,12 +201,6 @@ def keyword_hits(text: str, pattern: re.Pattern[str] | None) -> list[tuple[int, 
     return [(m.start(), m.end(), m.group(0)) for m in pattern.finditer(text)]
 
 
-def split_sentences(text: str) -> list[str]:
-    """Non-empty sentences of ``text`` (at most MAX_SENTENCES); the text itself if it has none."""
-    parts = [p.strip() for p in _SENTENCE_SPLIT.split(text or "") if p and p.strip()]
-    return parts[:MAX_SENTENCES] or [text.strip() or " "]
-
-
 def combine_score(keyword_hit: bool, similarity: float | None, threshold: float) -> float:
     """Weak score in [0, 1]: KEYWORD_SCORE for a keyword hit; similarity maps linearly so that
     ``threshold`` -> 0.5 and 1.0 -> 1.0 (0 and below -> 0). The topic is assigned at score >= 0.5."""
@@ -287,25 +275,50 @@ class WeakTopicLabeller:
         """(len(texts), len(topics)) best sentence-prototype cosine per text and topic."""
         if self.encoder is None or self._prototypes is None:
             raise RuntimeError("similarities need an encoder")
-        owners = np.asarray(self._prototype_owner)
         sentence_owner: list[int] = []
         sentences: list[str] = []
         for i, text in enumerate(texts):
             for sentence in split_sentences("" if text is None else str(text)):
                 sentences.append(sentence)
                 sentence_owner.append(i)
-        result = np.full((len(texts), len(self.topics)), -1.0, dtype=np.float32)
         if not sentences:
-            return result
-        cosine = self.encoder.encode(sentences, batch_size=self.batch_size) @ self._prototypes.T
+            return np.full((len(texts), len(self.topics)), -1.0, dtype=np.float32)
+        return self._best_cosines(self.encoder.encode(sentences, batch_size=self.batch_size), sentence_owner,
+                                  len(texts))
+
+    def similarities_from(self, sentence_embeddings: Sequence[np.ndarray]) -> np.ndarray:
+        """similarities() from sentence embeddings computed elsewhere by this labeller's encoder --
+        one (sentences, dim) array per text, e.g. ScoreResult.sentence_embeddings from the scoring
+        pass (ml.scoring.Scorer.score(..., sentences=True)) -- so no text is encoded again."""
+        if self._prototypes is None:
+            raise RuntimeError("similarities need an encoder")
+        owner = [i for i, rows in enumerate(sentence_embeddings) for _ in range(len(rows))]
+        if not owner:
+            return np.full((len(sentence_embeddings), len(self.topics)), -1.0, dtype=np.float32)
+        stacked = np.concatenate([rows for rows in sentence_embeddings if len(rows)])
+        return self._best_cosines(stacked, owner, len(sentence_embeddings))
+
+    def _best_cosines(self, sentence_rows: np.ndarray, sentence_owner: list[int], n_texts: int) -> np.ndarray:
+        owners = np.asarray(self._prototype_owner)
+        result = np.full((n_texts, len(self.topics)), -1.0, dtype=np.float32)
+        cosine = sentence_rows @ self._prototypes.T
         per_topic = np.stack([cosine[:, owners == j].max(axis=1) for j in range(len(self.topics))], axis=1)
         np.maximum.at(result, np.asarray(sentence_owner), per_topic)
         return result
 
-    def label(self, texts: Sequence[str | None]) -> list[WeakTopics]:
-        """One WeakTopics per text, in input order. Empty, emoji-only or very long texts are fine."""
+    def label(self, texts: Sequence[str | None], *,
+              sentence_embeddings: Sequence[np.ndarray] | None = None) -> list[WeakTopics]:
+        """One WeakTopics per text, in input order. Empty, emoji-only or very long texts are fine.
+
+        ``sentence_embeddings``: per text, its split_sentences embeddings from this labeller's
+        encoder computed elsewhere (see similarities_from); then nothing is encoded here."""
         texts = ["" if t is None else str(t) for t in texts]
-        similarity = self.similarities(texts) if self.encoder is not None else None
+        if sentence_embeddings is not None:
+            if len(sentence_embeddings) != len(texts):
+                raise ValueError(f"got {len(texts)} texts but {len(sentence_embeddings)} sentence embedding sets")
+            similarity = self.similarities_from(sentence_embeddings)
+        else:
+            similarity = self.similarities(texts) if self.encoder is not None else None
         results = []
         for i, text in enumerate(texts):
             evidence = {}

@@ -47,3 +47,14 @@ def _reference_data_survives_flushes(request):
     importlib.import_module("members.migrations.0002_default_tier_ladder").create_ladder(apps, None)
     importlib.import_module("members.migrations.0010_default_topics").seed_topics(apps, None)
     roles_ensure_groups()
+
+
+@pytest.fixture
+def tasks_to_broker():
+    """This test process sends tasks to the broker instead of running them in-process."""
+    from memberhub.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = eager

@@ -116,11 +116,11 @@ class Workers:
         self.env = env
         self.processes: list[subprocess.Popen] = []
 
-    def start(self, *args: str) -> subprocess.Popen:
+    def start(self, *args: str, queue: str = "default") -> subprocess.Popen:
         name = f"w{len(self.processes) + 1}"
         log = (self.log_dir / f"{name}.log").open("w")
         process = subprocess.Popen(
-            ["scripts/worker.sh", "-Q", "default", "-n", f"{name}@%h", "--concurrency", "1", "--pool", "prefork",
+            ["scripts/worker.sh", "-Q", queue, "-n", f"{name}@%h", "--concurrency", "1", "--pool", "prefork",
              "--without-gossip", "--without-mingle", *args],
             cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )

@@ -33,7 +33,6 @@ def segment_features_stats(*, features: QuerySet[MemberFeatures]) -> dict:
         negative_review_share=Avg("negative_review_share"),
         reviewers=Count("id", filter=Q(review_count__gt=0)),
     )
-    size = row["size"]
     ids_sql, params = features.values("id").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -42,7 +41,48 @@ def segment_features_stats(*, features: QuerySet[MemberFeatures]) -> dict:
                 WHERE f.id IN ({ids_sql}) GROUP BY c.key ORDER BY total DESC, c.key LIMIT %s""",
             [*params, TOP_CATEGORIES],
         )
-        categories = [[key, round(total / size, 3)] for key, total in cursor.fetchall()] if size else []
+        return _stats(row, cursor.fetchall())
+
+
+_STATS_FIELDS = (
+    "size", "avg_orders_365", "avg_spend_365", "avg_recency_days", "avg_order_value", "negative_review_share",
+    "reviewers",
+)  # fmt: skip
+
+
+def learned_segments_features_stats(*, as_of: date, segment_ids: list[int]) -> dict[int, dict]:
+    """segment_features_stats of each learned segment's members (Member.segment) on the snapshot of
+    `as_of`, {segment id: stats}, in two grouped queries: one pass over the snapshot for all the
+    segments, where a query pair per segment joined the whole snapshot again each time (at
+    1,000,000 members). Segments without members get size 0."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT m.segment_id, count(f.id), avg(f.frequency_365), avg(f.monetary_365), avg(f.recency_days),
+                   avg(f.avg_order_value), avg(f.negative_review_share), count(f.id) FILTER (WHERE f.review_count > 0)
+               FROM members_memberfeatures f JOIN members_member m ON m.id = f.member_id
+               WHERE f.as_of = %s AND m.segment_id = ANY(%s) GROUP BY m.segment_id""",
+            [as_of, segment_ids],
+        )
+        aggregates = {r[0]: dict(zip(_STATS_FIELDS, r[1:], strict=True)) for r in cursor.fetchall()}
+        cursor.execute(
+            """SELECT segment_id, key, total FROM (
+                   SELECT m.segment_id, c.key, sum(c.value::float) AS total,
+                       row_number() OVER (PARTITION BY m.segment_id ORDER BY sum(c.value::float) DESC, c.key) AS n
+                   FROM members_memberfeatures f JOIN members_member m ON m.id = f.member_id
+                   CROSS JOIN LATERAL jsonb_each_text(f.category_shares) c
+                   WHERE f.as_of = %s AND m.segment_id = ANY(%s) GROUP BY m.segment_id, c.key
+               ) t WHERE n <= %s ORDER BY segment_id, n""",
+            [as_of, segment_ids, TOP_CATEGORIES],
+        )
+        categories: dict[int, list] = defaultdict(list)
+        for segment_id, key, total in cursor.fetchall():
+            categories[segment_id].append((key, total))
+    empty = dict.fromkeys(_STATS_FIELDS, None) | {"size": 0, "reviewers": 0}
+    return {pk: _stats(aggregates.get(pk, empty), categories[pk]) for pk in segment_ids}
+
+
+def _stats(row: dict, categories: list) -> dict:
+    size = row["size"]
 
     def rounded(value, digits=1):
         return None if value is None else round(float(value), digits)
@@ -55,7 +95,7 @@ def segment_features_stats(*, features: QuerySet[MemberFeatures]) -> dict:
         "avg_order_value": rounded(row["avg_order_value"], 2),
         "negative_review_share": rounded(row["negative_review_share"], 3),
         "reviewers_share": round(row["reviewers"] / size, 3) if size else None,
-        "top_categories": categories,
+        "top_categories": [[key, round(total / size, 3)] for key, total in categories] if size else [],
     }
 
 

@@ -91,6 +91,15 @@ class PurchaseIndex:
         self._copurchase: sparse.csr_matrix | None = None
 
     @property
+    def copurchase_columns(self) -> sparse.csc_matrix:
+        """``copurchase`` by column, row indices sorted: one item's co-purchased items at once."""
+        if getattr(self, "_copurchase_columns", None) is None:
+            columns = self.copurchase.tocsc()
+            columns.sort_indices()
+            self._copurchase_columns = columns
+        return self._copurchase_columns
+
+    @property
     def copurchase(self) -> sparse.csr_matrix:
         """Item-item cosine over orders, diagonal zeroed, each row pruned to its strongest neighbours."""
         if self._copurchase is None:

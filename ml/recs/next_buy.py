@@ -223,12 +223,19 @@ def _because(sources: Sources, member: int, item: int, source: str) -> str | Non
     """The member's own item that best explains ``item``: strongest co-purchase link weighted by
     recency ("co"), or most similar vector ("text")."""
     index = sources.index
-    row = index.pair_decay[member]
-    mine, weights = row.indices, row.data
+    decay = index.pair_decay
+    lo, hi = decay.indptr[member], decay.indptr[member + 1]  # the member's row, without sparse indexing
+    mine, weights = decay.indices[lo:hi], decay.data[lo:hi]
     if not len(mine):
         return None
     if source == "co":
-        links = index.copurchase[mine][:, [item]].toarray().ravel() * weights
+        # copurchase[mine, item] from the item's column (sorted rows): a search instead of a sparse slice,
+        # which cost ~1 ms per recommendation.
+        columns = index.copurchase_columns
+        start, end = columns.indptr[item], columns.indptr[item + 1]
+        rows, values = columns.indices[start:end], columns.data[start:end]
+        at = np.minimum(np.searchsorted(rows, mine), max(len(rows) - 1, 0))
+        links = (np.where(rows[at] == mine, values[at], 0.0) if len(rows) else np.zeros(len(mine))) * weights
     else:
         links = sources.item_vectors[mine] @ sources.item_vectors[item]
     best = int(np.argmax(links))

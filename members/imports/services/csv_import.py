@@ -2,12 +2,17 @@
 
     report = import_csv_file(kind="orders", path=Path("orders.csv"), encoding="auto")
 
-How it works, per batch of BATCH_SIZE accepted rows, in one transaction:
+How it works, per batch of BATCH_SIZE readable records, in one transaction:
 0. csv_import_encoding picks how the file is read (UTF-8, GB18030 or UTF-16; asked or detected).
-1. csv_import_rows parses and validates each record in Python (types, ranges, lengths, duplicate
-   keys); a bad record becomes a RowError with its line number and the good ones go on.
-2. The batch is loaded into a TEMP staging table: Postgres COPY, or executemany on SQLite (the
-   embedded first-run database). Everything after this is the same SQL on both.
+1. csv_import_rows reads the file in one streaming pass: records with the wrong number of fields,
+   bytes that are not valid in the encoding, NULs or an unclosed quote become RowErrors by line.
+2. Postgres: the records go, as text, through COPY into a TEMP table, and one CREATE TABLE AS
+   checks and converts every value in SQL (the columns' SqlRules, csv_import_fields) into the
+   staging table. The few rows SQL does not accept are handed to the Python parsers, which have
+   the final word and the words for the reason (or accept an unusual form, such as "1.500").
+   SQLite (the embedded first-run database): each record is parsed in Python and the batch goes
+   into the staging table by executemany. Everything after this is the same SQL on both.
+   A key (spec.key_columns) may appear once per file; a later duplicate is rejected by line.
 3. Rows naming an unknown member/product/order/tier are reported and removed from staging.
 4. INSERT ... SELECT ... ON CONFLICT (natural key) DO UPDATE ... WHERE the stored values differ.
    The WHERE is what makes a re-import a no-op: unchanged rows are not rewritten, so their
@@ -17,6 +22,7 @@ Batches commit one by one: a failure mid-file (the database going away) keeps ea
 and running the same file again finishes the job, because the import is idempotent.
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +38,16 @@ from members.imports.services.csv_import_encoding import (
     EncodingMismatch,
     csv_file_encoding,
 )
-from members.imports.services.csv_import_rows import ImportFileError, ParsedRow, RowError, csv_rows_parse
+from members.imports.services.csv_import_rows import (
+    ImportFileError,
+    ParsedRow,
+    RawRow,
+    RowError,
+    csv_records,
+    csv_rows_parse,
+    duplicate_error,
+    row_parse,
+)
 from members.imports.services.csv_import_specs import SPECS, ImportSpec, Reference
 from members.reviews.services.scoring import reviews_schedule_scoring
 from members.tiers.services.tier_rechecks import tier_rechecks_for_refunded_orders
@@ -55,6 +70,7 @@ BATCH_SIZE = 50_000
 IMPORT_KINDS: tuple[str, ...] = tuple(SPECS)
 
 STAGING = "csv_import_staging"
+RAW = "csv_import_raw"  # Postgres: the records as text, before the SQL checks
 
 
 @dataclass
@@ -100,21 +116,26 @@ def import_csv_file(*, kind: str, path: Path, encoding: str = AUTO, batch_size: 
     report = ImportReport(kind=kind, encoding=chosen.codec, encoding_label=chosen.label)
     now = timezone.now()  # one timestamp for the whole import: its rows share an updated_at
     defaults = {ref.column: ref.default_for_new() for ref in spec.references if ref.default_for_new}
-    batch: list[ParsedRow] = []
+    seen_keys: dict[tuple, int] = {}  # Postgres: key -> first line, across batches
+    if connection.vendor == "postgresql":
+        read, load = csv_records, functools.partial(_batch_import_postgres, seen_keys=seen_keys)
+    else:
+        read, load = csv_rows_parse, _batch_import
+    batch: list[RawRow | ParsedRow] = []
     reported = 0  # rows already passed to on_rows
     with Path(path).open("rb") as raw_lines:
-        for item in csv_rows_parse(spec=spec, raw_lines=raw_lines, codec=chosen.codec):
+        for item in read(spec=spec, raw_lines=raw_lines, codec=chosen.codec):
             report.rows_total += 1
             if isinstance(item, RowError):
                 report.errors.append(item)
                 continue
             batch.append(item)
             if len(batch) >= batch_size:
-                _batch_import(spec=spec, rows=batch, now=now, defaults=defaults, report=report)
+                load(spec=spec, rows=batch, now=now, defaults=defaults, report=report)
                 batch = []
                 reported = _report_rows(on_rows, report.rows_total, reported)
     if batch:
-        _batch_import(spec=spec, rows=batch, now=now, defaults=defaults, report=report)
+        load(spec=spec, rows=batch, now=now, defaults=defaults, report=report)
     _report_rows(on_rows, report.rows_total, reported)
     report.errors.sort(key=lambda error: error.line)
     report.rejected = len(report.errors)
@@ -142,27 +163,74 @@ def csv_data_rows_count(*, path: Path) -> int:
 def _batch_import(
     *, spec: ImportSpec, rows: list[ParsedRow], now: datetime, defaults: dict[str, int], report: ImportReport
 ) -> None:
+    """SQLite: parsed rows into staging by executemany, then the shared SQL."""
     sql = _sql_for(spec.kind, connection.vendor)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql.create_staging)
         _staging_load(cursor, spec=spec, rows=rows)
-        removed = 0
-        for reference, select_unknown, delete_unknown in sql.reference_checks:
-            cursor.execute(select_unknown)
-            unknown = cursor.fetchall()
-            if unknown:
-                cursor.execute(delete_unknown)
-                removed += len(unknown)
-                report.errors.extend(
-                    RowError(line, f"unknown {reference.noun} {key!r} in {reference.column}")
-                    for line, key in unknown
-                )
-        params = [defaults[column] for column in sql.default_params] + [_db_value(now)] * sql.now_params
-        created, updated = _upsert(cursor, sql=sql, params=params)
+        _staging_upsert(cursor, sql=sql, rows=len(rows), removed=0, now=now, defaults=defaults, report=report)
         cursor.execute(f"DROP TABLE {STAGING}")
+
+
+def _batch_import_postgres(
+    *, spec: ImportSpec, rows: list[RawRow], now: datetime, defaults: dict[str, int], report: ImportReport,
+    seen_keys: dict[tuple, int],
+) -> None:
+    """Postgres: records as text through COPY, checked and converted in SQL, then the shared SQL."""
+    sql = _sql_for(spec.kind, connection.vendor)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql.create_raw)
+        with cursor.copy(f"COPY {RAW} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((row.line, *row.fields))
+        cursor.execute(sql.stage)
+        # The rows SQL did not accept (usually none): parse() decides, and says why in words.
+        cursor.execute(sql.select_unaccepted)
+        rejected, accepted = [], []
+        for line, *fields in cursor.fetchall():
+            item = row_parse(spec=spec, row=RawRow(line, tuple(fields)))
+            if isinstance(item, RowError):
+                report.errors.append(item)
+                rejected.append(line)
+            else:
+                accepted.append((*item.values, item.line))
+        if accepted:
+            cursor.executemany(sql.update_accepted, accepted)
+        # A key may appear once per file: the first accepted line keeps it, in this batch or an earlier one.
+        cursor.execute(sql.select_keys)
+        for line, *key in cursor.fetchall():
+            first = seen_keys.setdefault(tuple(key), line)
+            if first != line:
+                report.errors.append(duplicate_error(spec=spec, line=line, first=first, key=tuple(key)))
+                rejected.append(line)
+        if rejected:
+            cursor.execute(f"DELETE FROM {STAGING} WHERE line = ANY(%s)", [rejected])
+        _staging_upsert(
+            cursor, sql=sql, rows=len(rows), removed=len(rejected), now=now, defaults=defaults, report=report
+        )
+        cursor.execute(f"DROP TABLE {STAGING}, {RAW}")  # inside a test's transaction ON COMMIT comes late
+
+
+def _staging_upsert(
+    cursor, *, sql: "_KindSql", rows: int, removed: int, now: datetime, defaults: dict[str, int],
+    report: ImportReport,
+) -> None:
+    """Reject rows naming unknown references, then upsert the staging table into the model's table."""
+    for reference, select_unknown, delete_unknown in sql.reference_checks:
+        cursor.execute(select_unknown)
+        unknown = cursor.fetchall()
+        if unknown:
+            cursor.execute(delete_unknown)
+            removed += len(unknown)
+            report.errors.extend(
+                RowError(line, f"unknown {reference.noun} {key!r} in {reference.column}")
+                for line, key in unknown
+            )
+    params = [defaults[column] for column in sql.default_params] + [_db_value(now)] * sql.now_params
+    created, updated = _upsert(cursor, sql=sql, params=params)
     report.created += created
     report.updated += updated
-    report.unchanged += len(rows) - removed - created - updated
+    report.unchanged += rows - removed - created - updated
 
 
 def _upsert(cursor, *, sql: "_KindSql", params: list) -> tuple[int, int]:
@@ -188,13 +256,8 @@ def _upsert(cursor, *, sql: "_KindSql", params: list) -> tuple[int, int]:
 
 
 def _staging_load(cursor, *, spec: ImportSpec, rows: list[ParsedRow]) -> None:
+    """SQLite: parsed rows into the staging table."""
     names = ", ".join(("line", *spec.header))
-    if connection.vendor == "postgresql":
-        with cursor.copy(f"COPY {STAGING} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((row.line, *row.values))
-        cursor.execute(f"ANALYZE {STAGING}")  # temp tables have no statistics until analysed
-        return
     placeholders = ", ".join(["%s"] * (len(spec.columns) + 1))
     cursor.executemany(
         f"INSERT INTO {STAGING} ({names}) VALUES ({placeholders})",
@@ -217,6 +280,12 @@ class _KindSql:
     now_params: int
     default_params: tuple[str, ...]
     count_existing: str
+    # Postgres only (see _postgres_checks): empty strings on SQLite.
+    create_raw: str = ""
+    stage: str = ""
+    select_unaccepted: str = ""
+    update_accepted: str = ""
+    select_keys: str = ""
 
 
 @cache
@@ -299,4 +368,40 @@ def _sql_for(kind: str, vendor: str) -> _KindSql:
         now_params=len(auto_now) + len(auto_now_add),
         default_params=tuple(default_params),
         count_existing=count_existing,
+        **(_postgres_checks(spec) if postgres else {}),
     )
+
+
+def _postgres_checks(spec: ImportSpec) -> dict[str, str]:
+    """The statements that take the records from text (RAW) to typed, checked values (STAGING).
+
+    STAGING gets the columns the shared SQL expects, plus `ok`: every column's SqlRule check held.
+    Each value is converted only where its own check held (CASE), so no cast can fail on a bad
+    row; a row that is not ok is left to the Python parsers. The subquery is fenced with OFFSET 0
+    so each check is evaluated once. RAW's values are stripped already (csv_records).
+    """
+    names = [column.name for column in spec.columns]
+    checks = ", ".join(
+        f"({column.parse.sql.check.replace('{v}', column.name)}) AS {column.name}__ok" for column in spec.columns
+    )
+    values = ", ".join(
+        f"CASE WHEN {column.name}__ok THEN {column.parse.sql.value.replace('{v}', column.name)} END AS {column.name}"
+        for column in spec.columns
+    )
+    all_ok = " AND ".join(f"{name}__ok" for name in names)
+    stage = (
+        f"CREATE TEMP TABLE {STAGING} ON COMMIT DROP AS SELECT line, {all_ok} AS ok, {values} FROM "
+        f"(SELECT line, {', '.join(names)}, {checks} FROM {RAW} OFFSET 0) checked"
+    )
+    return {
+        "create_raw": f"CREATE TEMP TABLE {RAW} (line integer, {', '.join(f'{n} text' for n in names)}) ON COMMIT DROP",
+        "stage": stage,
+        "select_unaccepted": (
+            f"SELECT line, {', '.join(names)} FROM {RAW} WHERE line IN (SELECT line FROM {STAGING} WHERE NOT ok)"
+            " ORDER BY line"
+        ),
+        "update_accepted": (
+            f"UPDATE {STAGING} SET ok = true, {', '.join(f'{n} = %s' for n in names)} WHERE line = %s"
+        ),
+        "select_keys": f"SELECT line, {', '.join(spec.key_columns)} FROM {STAGING} WHERE ok ORDER BY line",
+    }

@@ -1,4 +1,5 @@
-"""The streaming pass over a CSV file: bytes in, parsed rows and rejected lines out.
+"""The streaming pass over a CSV file: bytes in, records (csv_records: text, for Postgres to check
+in SQL) or parsed rows (csv_rows_parse: typed, for SQLite) and rejected lines out.
 
 Shared by the Postgres and SQLite import paths. The file is read as bytes and decoded one
 physical line at a time in the encoding csv_import_encoding chose (UTF-8, GB18030 or UTF-16), so
@@ -112,6 +113,15 @@ class _LineFeed:
         self._returned.extendleft(reversed(items))
 
 
+@dataclass(frozen=True)
+class RawRow:
+    """A record read from the file, before its values are parsed: `fields` follow spec.columns,
+    stripped of surrounding whitespace (str.strip, in C: cheaper here than btrim in SQL)."""
+
+    line: int
+    fields: tuple[str, ...]
+
+
 def csv_rows_parse(
     *, spec: ImportSpec, raw_lines: Iterable[bytes], codec: str = UTF8
 ) -> Iterator[ParsedRow | RowError]:
@@ -123,6 +133,52 @@ def csv_rows_parse(
     earlier accepted record is rejected, naming the earlier line, so the file's author decides
     which version is right instead of the importer silently picking one. Blank lines are skipped.
     `codec` is the codec of csv_import_encoding.csv_file_encoding (UTF-8, GB18030 or UTF-16).
+    """
+    key_indexes = [spec.header.index(name) for name in spec.key_columns]
+    seen_keys: dict[tuple, int] = {}
+    for item in csv_records(spec=spec, raw_lines=raw_lines, codec=codec):
+        if isinstance(item, RawRow):
+            item = row_parse(spec=spec, row=item)
+        if isinstance(item, RowError):
+            yield item
+            continue
+        key = tuple(item.values[i] for i in key_indexes)
+        first = seen_keys.setdefault(key, item.line)
+        if first != item.line:
+            yield duplicate_error(spec=spec, line=item.line, first=first, key=key)
+            continue
+        yield item
+
+
+def duplicate_error(*, spec: ImportSpec, line: int, first: int, key: tuple) -> RowError:
+    described = ", ".join(f"{name} {value!r}" for name, value in zip(spec.key_columns, key, strict=True))
+    return RowError(line, f"duplicate of line {first} ({described}); a key may appear once per file")
+
+
+def row_parse(*, spec: ImportSpec, row: RawRow) -> ParsedRow | RowError:
+    """Parse a record's values with the columns' parsers: typed values, or every reason it is refused."""
+    values, reasons = [], []
+    for column, text in zip(spec.columns, row.fields, strict=True):
+        text = text.strip()
+        try:
+            values.append(column.parse(text))
+        except ValueRejected as exc:
+            reasons.append(f"{column.name} {exc}")
+        except ArithmeticError:  # OverflowError and kin: a parser's blind spot costs one row, not the file
+            reasons.append(f"{column.name} {text!r} is out of range")
+    if reasons:
+        return RowError(row.line, "; ".join(reasons))
+    return ParsedRow(row.line, tuple(values))
+
+
+def csv_records(
+    *, spec: ImportSpec, raw_lines: Iterable[bytes], codec: str = UTF8
+) -> Iterator[RawRow | RowError]:
+    """Yield a RawRow for each readable record of the file, or a RowError for one that is not
+    (undecodable bytes, a NUL, a wrong number of fields, an unclosed quote), in file order.
+
+    The values are not parsed: the Postgres importer checks them in SQL (csv_import_sql), the
+    SQLite one with row_parse. Raises ImportFileError like csv_rows_parse.
     """
     bad_lines: dict[int, str] = {}
     feed = _LineFeed(_decoded_lines(raw_lines, bad_lines, codec))
@@ -146,10 +202,8 @@ def csv_rows_parse(
         raise ImportFileError(f"The {spec.kind} file's header names a column twice: {', '.join(duplicated)}.")
 
     positions = [header.index(name) for name in spec.header]
-    key_indexes = [spec.header.index(name) for name in spec.key_columns]
-    parsers = [(column.name, column.parse) for column in spec.columns]
+    in_order = positions == list(range(len(header)))  # the file's own column order: no reordering
     width = len(header)
-    seen_keys: dict[tuple, int] = {}
     feed.taken = []  # forget the header's lines
     while True:
         unreadable = ""
@@ -177,32 +231,14 @@ def csv_rows_parse(
         if unreadable:
             yield RowError(line, unreadable)
             continue
-        undecodable = [bad_lines.pop(n) for n in range(line, last_line + 1) if n in bad_lines]
-        if undecodable:
-            yield RowError(line, undecodable[0])
-            continue
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
-            continue
+        if bad_lines:
+            undecodable = [bad_lines.pop(n) for n in range(line, last_line + 1) if n in bad_lines]
+            if undecodable:
+                yield RowError(line, undecodable[0])
+                continue
         if len(fields) != width:
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue  # a blank line
             yield RowError(line, f"{len(fields)} fields where the header has {width}")
             continue
-        values, reasons = [], []
-        for (name, parse), position in zip(parsers, positions, strict=True):
-            try:
-                values.append(parse(fields[position].strip()))
-            except ValueRejected as exc:
-                reasons.append(f"{name} {exc}")
-            except ArithmeticError:  # OverflowError and kin: a parser's blind spot costs one row, not the file
-                reasons.append(f"{name} {fields[position].strip()!r} is out of range")
-        if reasons:
-            yield RowError(line, "; ".join(reasons))
-            continue
-        key = tuple(values[i] for i in key_indexes)
-        first = seen_keys.setdefault(key, line)
-        if first != line:
-            described = ", ".join(
-                f"{name} {value!r}" for name, value in zip(spec.key_columns, key, strict=True)
-            )
-            yield RowError(line, f"duplicate of line {first} ({described}); a key may appear once per file")
-            continue
-        yield ParsedRow(line, tuple(values))
+        yield RawRow(line, tuple(map(str.strip, fields if in_order else [fields[p] for p in positions])))

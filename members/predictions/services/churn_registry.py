@@ -111,12 +111,19 @@ def member_model_register_baseline(
     )  # fmt: skip
 
 
-def scores_upsert(*, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> int:
+def scores_upsert(*, table: str, columns: Sequence[str], rows: Iterable[tuple],
+                  keep_on_conflict: Sequence[str] = ()) -> int:  # fmt: skip
     """Upsert score rows keyed by (member_id, as_of): COPY into a temp table, then one
     INSERT ... SELECT ... ON CONFLICT per SCORE_COPY_BATCH_ROWS rows. `columns` must start with
-    member_id, as_of. Returns rows written."""
+    member_id, as_of. An existing row is rewritten only when a value other than scored_at differs
+    (a re-run of the same day with the same model writes nothing); `keep_on_conflict` columns are
+    only written on insert (the forecast's tier flags: spend_forecast_flags_set corrects them, and
+    writing False first would rewrite every flagged row twice). Returns the rows scored."""
     names = ", ".join(columns)
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[2:])
+    changing = [c for c in columns[2:] if c not in keep_on_conflict]
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in changing)
+    compared = [c for c in changing if c != "scored_at"]
+    differs = f"({', '.join(f't.{c}' for c in compared)}) IS DISTINCT FROM ({', '.join(f'EXCLUDED.{c}' for c in compared)})"
     written = 0
     batch: list[tuple] = []
 
@@ -130,10 +137,10 @@ def scores_upsert(*, table: str, columns: Sequence[str], rows: Iterable[tuple]) 
                 for row in batch:
                     copy.write_row(row)
             cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT {names} FROM score_stage "
-                f"ON CONFLICT (member_id, as_of) DO UPDATE SET {updates}"
+                f"INSERT INTO {table} AS t ({names}) SELECT {names} FROM score_stage "
+                f"ON CONFLICT (member_id, as_of) DO UPDATE SET {updates} WHERE {differs}"
             )
-            count = cursor.rowcount
+            count = len(batch)  # rowcount leaves out the unchanged rows, which were scored all the same
             cursor.execute("DROP TABLE score_stage")
             return count
 

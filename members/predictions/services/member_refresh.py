@@ -64,8 +64,10 @@ def refresh_segments(ctx: RefreshContext) -> StepResult:
 
 
 def refresh_tiers(ctx: RefreshContext) -> StepResult:
-    """The tier evaluation, then tier.will_downgrade for members about to lose their tier."""
-    r = tier_evaluation_run(as_of=ctx.as_of)
+    """The tier evaluation, then tier.will_downgrade for members about to lose their tier. The
+    window metrics come from the features step's snapshot when it covers the policy's window (one
+    pass over the orders per refresh; tier_member_metrics_from_snapshot)."""
+    r = tier_evaluation_run(as_of=ctx.as_of, from_snapshot=True)
     warned = tier_will_downgrade_publish(as_of=ctx.as_of)
     return StepResult("tiers", f"policy v{r.policy_version}: {r.upgrades_applied} upgrades applied, "
                                f"{r.upgrades_proposed} proposed, {r.downgrades_proposed} downgrades proposed, "

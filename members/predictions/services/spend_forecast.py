@@ -30,6 +30,7 @@ from members.predictions.services.churn_registry import (
     member_model_register_baseline,
     scores_upsert,
 )
+from members.predictions.services.member_features import SAME_PERIOD_DAYS
 from members.predictions.services.member_model_compare import active_backtest_predictions
 from members.predictions.services.member_windows import TrainingWindows, training_windows
 from ml.member_models.forecast import (
@@ -47,17 +48,29 @@ FORECAST_COLUMNS = ("member_id", "as_of", "expected_spend", "spend_low", "spend_
 DEFAULT_WINDOW_DAYS = 365
 
 # Set-based and proportional to what changes: each member's in-window spend is aggregated once from
-# the orders (a hash join, not a probe per member), the next tier up comes from lead() over the
+# the orders (a hash join, not a probe per member) or read from the day's feature snapshot, which
+# holds the same sums (_SPEND_FROM_SNAPSHOT), the next tier up comes from lead() over the
 # ladder, and only rows whose flags differ from what the upsert wrote are rewritten.
-_FLAGS_SQL = """
-WITH spend AS (
+_SPEND_FROM_ORDERS = """
     SELECT o.member_id, sum(o.total) AS window_spend,
         sum(o.total) FILTER (WHERE o.placed_at >= %(kept_from)s) AS kept_spend
     FROM members_order o
     WHERE o.status = ANY(%(revenue)s) AND o.placed_at >= %(window_from)s AND o.placed_at < %(cutoff)s
       AND (%(member_ids)s::bigint[] IS NULL OR o.member_id = ANY(%(member_ids)s::bigint[]))
     GROUP BY o.member_id
-),
+"""
+# The same two sums from the day's feature snapshot, which already aggregated these orders: with a
+# 365-day window, window spend is monetary_365 and the spend still in the window 90 days from now
+# (the last 275 days) is monetary_365 minus the 90 days that began 365 days ago
+# (monetary_same_period_ly). Used only when the window and the spans match (_spend_sql).
+_SPEND_FROM_SNAPSHOT = """
+    SELECT f.member_id, f.monetary_365 AS window_spend, f.monetary_365 - f.monetary_same_period_ly AS kept_spend
+    FROM members_memberfeatures f
+    WHERE f.as_of = %(as_of)s
+      AND (%(member_ids)s::bigint[] IS NULL OR f.member_id = ANY(%(member_ids)s::bigint[]))
+"""
+_FLAGS_SQL = """
+WITH spend AS ({spend}),
 ladder AS (
     SELECT id, min_spend AS current_min, lead(min_spend) OVER (ORDER BY rank) AS next_min FROM members_tier
 ),
@@ -77,6 +90,12 @@ FROM flags
 WHERE f.id = flags.id
   AND (f.likely_to_reach_next_tier, f.at_risk_of_downgrade) IS DISTINCT FROM (flags.likely, flags.at_risk)
 """
+
+
+def _spend_sql(window_days: int, *, from_snapshot: bool) -> str:
+    if from_snapshot and window_days == 365 and SAME_PERIOD_DAYS == OUTCOME_DAYS:
+        return _SPEND_FROM_SNAPSHOT
+    return _SPEND_FROM_ORDERS
 
 
 def _qualifying_window_days() -> int:
@@ -183,21 +202,26 @@ def spend_forecast_score(*, as_of: date, member_ids: list[int] | None = None) ->
         columns=FORECAST_COLUMNS,
         rows=((row["member_id"], as_of, round(float(e), 2), round(float(lo), 2), round(float(hi), 2), version.pk,
                now, False, False) for row, e, lo, hi in zip(rows, expected, low, high, strict=True)),
+        keep_on_conflict=("likely_to_reach_next_tier", "at_risk_of_downgrade"),
     )  # fmt: skip
-    spend_forecast_flags_set(as_of=as_of, member_ids=member_ids)
+    # The forecasts were just made from the snapshot of `as_of`, so its sums are the orders they saw.
+    spend_forecast_flags_set(as_of=as_of, member_ids=member_ids, from_snapshot=True)
     return written
 
 
-def spend_forecast_flags_set(*, as_of: date, member_ids: list[int] | None = None) -> int:
+def spend_forecast_flags_set(*, as_of: date, member_ids: list[int] | None = None, from_snapshot: bool = False) -> int:
     """Set the tier flags of the forecasts of `as_of` (all, or `member_ids`) from their expected
     spend, the members' current tiers and their orders (see the module docstring); one UPDATE,
-    after an ANALYZE when a whole day was just written. Returns the rows whose flags changed."""
+    after an ANALYZE when a whole day was just written. Returns the rows whose flags changed.
+    `from_snapshot`: the forecasts were scored from the MemberFeatures snapshot of `as_of`, so read
+    the in-window sums from it instead of aggregating the orders again (same sums; the 365-day
+    window only, see _SPEND_FROM_SNAPSHOT)."""
     window = _qualifying_window_days()
     cutoff = features_cutoff(as_of=as_of)
     with transaction.atomic(), connection.cursor() as cursor:
         if member_ids is None:  # a whole day was just written: plan the join on fresh statistics
             cursor.execute(f"ANALYZE {SpendForecast._meta.db_table}")
-        cursor.execute(_FLAGS_SQL, {
+        cursor.execute(_FLAGS_SQL.format(spend=_spend_sql(window, from_snapshot=from_snapshot)), {
             "as_of": as_of, "cutoff": cutoff, "window_from": cutoff - timedelta(days=window),
             "kept_from": cutoff + timedelta(days=OUTCOME_DAYS) - timedelta(days=window),
             "revenue": [str(s) for s in REVENUE_STATUSES], "member_ids": member_ids,

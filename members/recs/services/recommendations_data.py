@@ -1,11 +1,12 @@
 """Database rows -> the plain rows ml.recs works on (items keyed by product id as a string).
 
-Three queries, whatever the size of the shop: products, revenue order lines, positive reviews.
+Three queries, whatever the size of the shop (two for one chunk's members): products, revenue order lines, positive reviews.
 Returned orders do not count as purchases (the member sent the item back).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -39,8 +40,19 @@ def shop_rows_load(*, as_of: date | None = None) -> ShopRows:
             "id", "title", "category", "brand", "description", "active"
         )
     ]
+    purchases, opinions = member_rows_load(as_of=as_of)
+    return ShopRows(items=items, purchases=purchases, opinions=opinions)
+
+
+def member_rows_load(*, as_of: date | None = None, member_ids: Sequence[int] | None = None,
+                     ) -> tuple[list[Purchase], list[Opinion]]:
+    """Revenue purchases (oldest first) and 4-5 star reviews as in shop_rows_load, of every member or
+    of ``member_ids`` only (one chunk of a chunked generation reads just its own members' rows)."""
     lines = OrderItem.objects.filter(order__status__in=REVENUE_STATUSES)
     reviews = Review.objects.filter(rating__gte=POSITIVE_RATING)
+    if member_ids is not None:
+        lines = lines.filter(order__member_id__in=list(member_ids))
+        reviews = reviews.filter(member_id__in=list(member_ids))
     if as_of is not None:
         cutoff = features_cutoff(as_of=as_of)
         lines = lines.filter(order__placed_at__lt=cutoff)
@@ -54,7 +66,7 @@ def shop_rows_load(*, as_of: date | None = None) -> ShopRows:
         Opinion(member=str(member), item=str(product), rating=rating, at=at)
         for member, product, rating, at in reviews.values_list("member_id", "product_id", "rating", "created_at")
     ]
-    return ShopRows(items=items, purchases=purchases, opinions=opinions)
+    return purchases, opinions
 
 
 def recs_artifact_root() -> Path:

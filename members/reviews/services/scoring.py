@@ -7,6 +7,14 @@ scored_at; then publishes one review.scored webhook per review and bumps the chu
 of new negative service/delivery reviews. With no active model nothing is scored and the report
 says so: labels are never invented.
 
+One encoder pass per review (ml/review_analysis.py): with a fine-tune trained with titles (as the
+app trains them) and REVIEW_TOPICS_FROM_SCORER on, the topic labeller's encoder is the scorer
+itself, so the scoring pass gives the sentiment, the stored embedding and the sentence embeddings
+the topics compare with their prototypes; otherwise (a TF-IDF baseline, or the setting off, its
+default until the fine-tune's topic agreement is measured) the labeller encodes the sentences
+again with the base encoder. REVIEW_SCORING_PRECISION picks fp32,
+int8 or bf16 for that pass (measured in BENCHMARKS.md, "Review scoring throughput").
+
 Language (ml/language.py): each review's script ("zh", "en", "other") is stored on the review.
 A fine-tune whose tokenizer turns too much of a review into unknown tokens cannot read it, so that
 review's score is flagged low-confidence; and when the base encoder cannot read a batch, its
@@ -36,8 +44,9 @@ from django.utils import timezone
 from members.models import MlTask, ModelVersion, ModelVersionStatus, Product, Review, Sentiment, Topic
 from members.partners.models.webhook import WebhookEvent
 from members.task_queue import task_send
-from ml.language import cannot_read, detect_language, unk_share, unk_shares
-from ml.score_result import model_input
+from ml.data import compose_text
+from ml.language import cannot_read, unk_share
+from ml.review_analysis import analyse_reviews
 
 logger = logging.getLogger(__name__)
 
@@ -46,19 +55,21 @@ SCORING_DEBOUNCE_KEY = "reviews:scoring-scheduled"
 CHURN_TOPICS = frozenset({"customer_service", "delivery_logistics"})
 
 _lock = threading.Lock()
-_scorers: dict[str, Any] = {}  # artifact path -> ml.scoring.Scorer, one per worker process
-_topic_labellers: dict[str, Any] = {}  # base model + topic table fingerprint -> WeakTopicLabeller
+_scorers: dict[tuple[str, str], Any] = {}  # (artifact path, precision) -> ml.scoring.Scorer, one per worker process
+_topic_labellers: dict[str, Any] = {}  # encoder + topic table fingerprint -> WeakTopicLabeller
 _entity_extractors: dict[str, Any] = {}  # catalogue fingerprint -> RuleEntityExtractor
 
 
 def scorer_for(artifact_path: str):
-    """The Scorer for an artifact, loaded once per process (loading takes seconds; scoring is fast)."""
+    """The Scorer for an artifact at REVIEW_SCORING_PRECISION, loaded once per process (loading takes
+    seconds; scoring is fast)."""
+    key = (artifact_path, settings.REVIEW_SCORING_PRECISION)
     with _lock:
-        scorer = _scorers.get(artifact_path)
+        scorer = _scorers.get(key)
         if scorer is None:
             from ml.scoring import load_scorer  # a fine-tune or a TF-IDF + LR baseline artifact
 
-            scorer = _scorers[artifact_path] = load_scorer(artifact_path)
+            scorer = _scorers[key] = load_scorer(artifact_path, precision=settings.REVIEW_SCORING_PRECISION)
         return scorer
 
 
@@ -74,13 +85,15 @@ def active_model_version(*, task: str = MlTask.SENTIMENT) -> ModelVersion | None
     return ModelVersion.objects.filter(task=task, status=ModelVersionStatus.ACTIVE).first()
 
 
-def topic_labeller(*, keywords_only: bool = False):
+def topic_labeller(*, keywords_only: bool = False, scorer=None):
     """A weak topic labeller over the active Topic rows (None when there are none), cached per
     process and rebuilt when staff edit the topics or the base model setting changes.
 
     ``keywords_only`` skips the sentence-prototype similarity, which encodes every sentence with
     the base transformer (most of the time scoring takes on a CPU): the demo's first pass uses it,
-    and its background pass re-scores with the full labeller."""
+    and its background pass re-scores with the full labeller. ``scorer``: a fine-tune whose
+    encoder the labeller uses (prototypes encoded by it, sentences taken from its scoring pass,
+    see ml/review_analysis.py) instead of the base encoder."""
     topics = list(Topic.objects.filter(active=True).order_by("code").values("code", "name", "description", "keywords"))
     if not topics:
         return None
@@ -88,16 +101,18 @@ def topic_labeller(*, keywords_only: bool = False):
         from ml.topics import WeakTopicLabeller
 
         return WeakTopicLabeller(topics)  # no encoder: keyword matches only, milliseconds per batch
-    key = hashlib.sha256(repr((settings.MEMBERHUB_BASE_MODEL, topics)).encode()).hexdigest()
+    encoder = ("scorer", str(scorer.artifact_dir), scorer.precision, id(scorer)) if scorer is not None else (
+        "base", settings.MEMBERHUB_BASE_MODEL)
+    key = hashlib.sha256(repr((encoder, topics)).encode()).hexdigest()
     with _lock:
         labeller = _topic_labellers.get(key)
         if labeller is None:
             from ml.topics import WeakTopicLabeller
 
             _topic_labellers.clear()
-            labeller = _topic_labellers[key] = WeakTopicLabeller.with_base_model(
-                topics, base_model=settings.MEMBERHUB_BASE_MODEL or None
-            )
+            labeller = _topic_labellers[key] = (
+                WeakTopicLabeller(topics, encoder=scorer) if scorer is not None
+                else WeakTopicLabeller.with_base_model(topics, base_model=settings.MEMBERHUB_BASE_MODEL or None))
         return labeller
 
 
@@ -164,27 +179,25 @@ def _score_batch(*, version: ModelVersion, review_ids: list[int], force: bool, r
         report.skipped += len(review_ids) - len(reviews)
         if not reviews:
             return
-        results = scorer.score([r.body for r in reviews], [r.title for r in reviews],
-                               batch_size=settings.REVIEW_SCORING_MODEL_BATCH_SIZE)
-        texts = [f"{r.title}. {r.body}" if r.title and r.body else (r.body or r.title) for r in reviews]
-        labeller = _batch_topic_labeller(texts, keywords_only=keyword_topics)
-        topics = [weak.topics for weak in labeller.label(texts)] if labeller else [[] for _ in reviews]
-        low_confidence = _unreadable_by_scorer(scorer, reviews)
-        entities = _entities(extractor, reviews)
+        bodies, titles = [r.body for r in reviews], [r.title for r in reviews]
+        labeller = _batch_topic_labeller([compose_text(b, t) for b, t in zip(bodies, titles)],
+                                         keywords_only=keyword_topics, scorer=scorer)
+        analyses = analyse_reviews(scorer, bodies, titles, labeller=labeller, extractor=extractor,
+                                   batch_size=settings.REVIEW_SCORING_MODEL_BATCH_SIZE)
         now = timezone.now()
         newly_negative: list[int] = []
-        for review, result, review_topics, review_entities, unreadable, text in zip(
-                reviews, results, topics, entities, low_confidence, texts, strict=True):
+        for review, analysis in zip(reviews, analyses, strict=True):
+            result, review_topics = analysis.score, analysis.topics
             first_scoring = not review.model_version  # never scored before: a new review
-            review.language = detect_language(text)
+            review.language = analysis.language
             review.sentiment = result.label
-            review.sentiment_low_confidence = unreadable
+            review.sentiment_low_confidence = analysis.low_confidence
             review.sentiment_probabilities = {k: round(v, 6) for k, v in result.probabilities.items()}
             review.sentiment_confidence = round(max(result.probabilities.values()), 6)
             # a baseline version has no encoder: no embedding (member text features skip such reviews)
             review.embedding = None if result.embedding is None else np.asarray(result.embedding, dtype="<f4").tobytes()
             review.topics = review_topics
-            review.entities = review_entities
+            review.entities = analysis.entities
             review.model_version = version.label
             review.scored_at = now
             if first_scoring and result.label == Sentiment.NEGATIVE and CHURN_TOPICS.intersection(review_topics):
@@ -201,27 +214,24 @@ SCORE_FIELDS = ("sentiment", "sentiment_probabilities", "sentiment_confidence", 
                 "embedding", "topics", "entities", "model_version", "scored_at")
 
 
-def _batch_topic_labeller(texts: list[str], *, keywords_only: bool):
-    """topic_labeller(), keywords-only when asked or when the base encoder cannot read these texts
-    (its tokenizer's unknown share over the batch, ml.language.cannot_read)."""
+def _batch_topic_labeller(texts: list[str], *, keywords_only: bool, scorer=None):
+    """topic_labeller(), keywords-only when asked or when its encoder cannot read these texts
+    (its tokenizer's unknown share over the batch, ml.language.cannot_read). It encodes with
+    ``scorer`` when the scoring pass can serve the topics too (topics_share_scorer)."""
     if keywords_only:
         return topic_labeller(keywords_only=True)
-    labeller = topic_labeller()
+    labeller = topic_labeller(scorer=scorer) if topics_share_scorer(scorer) else topic_labeller()
     encoder = getattr(labeller, "encoder", None)
     if encoder is not None and cannot_read(unk_share(encoder.tokenizer, texts)):
         return topic_labeller(keywords_only=True)
     return labeller
 
 
-def _unreadable_by_scorer(scorer, reviews: list[Review]) -> list[bool]:
-    """Per review: does the served model's tokenizer turn too much of what it scored into unknown
-    tokens? Always False for a baseline (character or word n-grams read any script)."""
-    tokenizer = getattr(scorer, "tokenizer", None)
-    if tokenizer is None:
-        return [False] * len(reviews)
-    join_title = bool(getattr(scorer, "join_title", False))
-    inputs = [model_input(r.body, r.title, join_title=join_title) for r in reviews]
-    return [cannot_read(share) for share in unk_shares(tokenizer, inputs)]
+def topics_share_scorer(scorer) -> bool:
+    """Whether topic similarity takes its sentence embeddings from the scoring pass: the setting is
+    on and the scorer is a fine-tune that read the title with the body (ml.review_analysis.shares_encoder)."""
+    return (settings.REVIEW_TOPICS_FROM_SCORER and scorer is not None and hasattr(scorer, "encode")
+            and bool(getattr(scorer, "join_title", False)))
 
 
 def _reviews_write_scores(reviews: list[Review]) -> None:
@@ -257,12 +267,6 @@ def _reviews_write_scores(reviews: list[Review]) -> None:
                 [r.scored_at for r in reviews],
             ],
         )
-
-
-def _entities(extractor, reviews: list[Review]) -> list[list[dict]]:
-    if extractor is None:
-        return [[] for _ in reviews]
-    return [[span.to_dict() for span in found] for found in extractor.extract([r.body or "" for r in reviews])]
 
 
 def _publish_scored(reviews: list[Review]) -> None:

@@ -25,7 +25,7 @@ from scipy.optimize import linear_sum_assignment
 
 from members.models import MemberFeatures, Segment, SegmentSnapshot
 from members.segments.rules import segment_rule_features
-from members.segments.selectors import segment_features_stats
+from members.segments.selectors import learned_segments_features_stats, segment_features_stats
 from ml.member_models.segmentation import (
     SegmentationConfig,
     SegmentationResult,
@@ -154,11 +154,9 @@ def _apply_clustering(
     result.k, result.silhouette = clustering.k, clustering.silhouette
     segment_ids = np.array([label_to_segment[int(lb)] for lb in labels], dtype=np.int64)
     result.moved = _assign(member_ids, segment_ids, as_of=as_of, retired=retired)
+    stats = learned_segments_features_stats(as_of=as_of, segment_ids=list(label_to_segment.values()))
     for segment_id in label_to_segment.values():
-        stats = segment_features_stats(
-            features=MemberFeatures.objects.filter(as_of=as_of, member__segment_id=segment_id)
-        )
-        _snapshot(segment_id=segment_id, as_of=as_of, stats=stats)
+        _snapshot(segment_id=segment_id, as_of=as_of, stats=stats[segment_id])
 
 
 def match_clusters(

@@ -35,6 +35,7 @@ from members.models import (
 from members.tiers.selectors.tiers import (
     TierThreshold,
     tier_member_metrics,
+    tier_member_metrics_from_snapshot,
     tier_qualifying_rank,
     tier_thresholds,
     tier_window,
@@ -69,6 +70,7 @@ def tier_evaluation_run(
     member_ids: Iterable[int] | None = None,
     proposals_only: bool = False,
     ignore_grace: bool = False,
+    from_snapshot: bool = False,
 ) -> TierEvaluationResult:
     """Evaluate active members (all, or `member_ids`) as of `as_of` under `policy` (default: active).
 
@@ -76,7 +78,9 @@ def tier_evaluation_run(
     only members needing a look: qualifying elsewhere than their tier, in a grace period, or
     holding an open evaluation proposal. Those rows are streamed and decided in batches of
     EVALUATION_BATCH_SIZE, each one transaction of bulk statements. `ignore_grace` proposes a
-    downgrade without waiting (a returned/cancelled order re-check).
+    downgrade without waiting (a returned/cancelled order re-check). `from_snapshot` (the nightly
+    refresh, right after the features step) reads the window metrics from the MemberFeatures
+    snapshot of `as_of` when it covers the same window (tier_member_metrics_from_snapshot).
     """
     policy = policy or tier_policy_active()
     ladder = tier_thresholds()
@@ -87,9 +91,13 @@ def tier_evaluation_run(
     open_proposal = TierChange.objects.filter(
         member=OuterRef("pk"), status=TierChangeStatus.PROPOSED, source=TierChangeSource.EVALUATION
     )
+    metrics = None
+    if from_snapshot and member_ids is None:
+        metrics = tier_member_metrics_from_snapshot(as_of=as_of, window_days=policy.qualifying_window_days)
+    if metrics is None:
+        metrics = tier_member_metrics(as_of=as_of, window_days=policy.qualifying_window_days, member_ids=member_ids)
     rows = (
-        tier_member_metrics(as_of=as_of, window_days=policy.qualifying_window_days, member_ids=member_ids)
-        .annotate(
+        metrics.annotate(
             qualifying_rank=tier_qualifying_rank(ladder, qualify_on=policy.qualify_on),
             has_open=Exists(open_proposal),
         )

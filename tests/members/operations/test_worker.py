@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from memberhub.celery import app as celery_app
 from memberhub.observability import workers
 from members.models import WebhookDelivery, WebhookDeliveryStatus
 from tests.members.operations.logs import json_log_lines
@@ -90,13 +89,6 @@ def worker(tmp_path, transactional_db):
         client.close()
 
 
-@pytest.fixture
-def tasks_to_broker():
-    """This test process sends tasks to the broker instead of running them in-process."""
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    yield
-    celery_app.conf.task_always_eager = eager
 
 
 @pytest.mark.slow

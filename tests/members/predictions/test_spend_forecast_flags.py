@@ -76,3 +76,31 @@ def test_only_rows_whose_flags_change_are_written_and_member_ids_limit_the_updat
     assert (_flags(a), _flags(b)) == ((True, False), (False, False))
     assert spend_forecast_flags_set(as_of=AS_OF) == 1  # only the second member's row changes now
     assert spend_forecast_flags_set(as_of=AS_OF) == 0
+
+
+def test_flags_read_from_the_feature_snapshot_match_the_flags_aggregated_from_orders(forecast_for):
+    """The scorer reads the in-window sums from the day's snapshot (monetary_365, and monetary_365
+    minus monetary_same_period_ly for the spend kept 90 days from now); on the window's edges
+    (day 364/365 out of the window, day 274/275 out of it within 90 days) they must agree."""
+    from members.models import Member
+    from members.predictions.services.member_features import member_features_compute
+
+    members = []
+    for code, days, expected in (
+        ("gold", (364, 10), "100.00"), ("gold", (365, 10), "100.00"), ("gold", (274, 275), "50.00"),
+        ("silver", (275, 274), "10.00"), ("platinum", (1, 364), "0.00"), ("basic", (100, 2), "300.00"),
+        ("basic", (), "100.00"), ("silver", (), "0.00"),
+    ):  # fmt: skip
+        member = MemberFactory(tier=tier(code))
+        for n, day in enumerate(days):
+            _order(member, day, "1100.00" if n == 0 else "950.00")
+        _order(member, 50, "5000.00", status="returned")
+        members.append((member, forecast_for(member, expected)))
+    member_features_compute(as_of=AS_OF)
+    spend_forecast_flags_set(as_of=AS_OF)
+    from_orders = {m.pk: _flags(f) for m, f in members}
+    assert {flags for flags in from_orders.values()} >= {(True, False), (False, True), (False, False)}
+    SpendForecast.objects.update(likely_to_reach_next_tier=False, at_risk_of_downgrade=False)
+    spend_forecast_flags_set(as_of=AS_OF, from_snapshot=True)
+    assert {m.pk: _flags(f) for m, f in members} == from_orders
+    assert Member.objects.count() == len(members)

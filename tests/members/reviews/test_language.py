@@ -59,8 +59,8 @@ def test_a_chinese_batch_gets_keyword_topics_without_the_encoder(monkeypatch):
     built = []
     real = scoring.topic_labeller
 
-    def spy(*, keywords_only=False):
-        labeller = real(keywords_only=keywords_only)
+    def spy(*, keywords_only=False, **kwargs):
+        labeller = real(keywords_only=keywords_only, **kwargs)
         built.append(labeller.encoder is not None)
         return labeller
 

@@ -57,6 +57,29 @@ def test_scoring_fills_every_output_field(active_model, reviews):
     assert Review.objects.filter(scored_at__isnull=True).count() == 60
 
 
+def test_with_topics_from_the_scorer_one_pass_serves_every_head(active_model, reviews, settings, monkeypatch):
+    settings.REVIEW_TOPICS_FROM_SCORER = True
+    # the base encoder is never loaded: the topic labeller encodes with the scorer, and the
+    # scoring pass gives the sentence embeddings (a sentence the pass covers is not encoded again)
+    monkeypatch.setattr("ml.scoring.Encoder", lambda *a, **k: pytest.fail("the base encoder was loaded"))
+    encoded = []
+    scorer = scoring.scorer_for(active_model.artifact_path)
+    real_encode = scorer.encode
+    monkeypatch.setattr(scorer, "encode", lambda texts, **kw: encoded.append(len(texts)) or real_encode(texts, **kw))
+
+    report = score_reviews(review_ids=[r.pk for r in reviews[:20]])
+
+    assert report.scored == 20
+    labeller = scoring.topic_labeller(scorer=scorer)
+    assert labeller.encoder is scorer and len(encoded) == 1  # the prototypes, once
+    for review in Review.objects.filter(pk__in=[r.pk for r in reviews[:20]]):
+        [expected] = scorer.score([review.body], [review.title], sentences=True)
+        assert review.sentiment == expected.label
+        np.testing.assert_allclose(np.frombuffer(bytes(review.embedding), dtype="<f4"), expected.embedding, atol=1e-5)
+        text = f"{review.title}. {review.body}"
+        assert review.topics == labeller.label([text], sentence_embeddings=[expected.sentence_embeddings])[0].topics
+
+
 def test_topics_come_from_the_topic_table_keywords(active_model, db):
     [review] = make_reviews(1, seed=3)
     Review.objects.filter(pk=review.pk).update(body="It arrived two weeks late and the courier lost the tracking.")

@@ -107,3 +107,20 @@ def test_learned_segment_names_are_distinct_and_never_numbered(population):
     names = list(Segment.objects.filter(kind=Segment.Kind.LEARNED, active=True).values_list("name", flat=True))
     assert len(names) == 5 and len({n.lower() for n in names}) == 5
     assert not any(n.endswith(("(2)", "(3)")) for n in names)
+
+
+def test_grouped_stats_of_learned_segments_are_each_segments_own_stats(population):
+    """The refresh sizes all learned segments in one grouped pass (learned_segments_features_stats);
+    each segment's figures are what segment_features_stats gives for its members alone."""
+    from members.models import MemberFeatures
+    from members.segments.selectors import learned_segments_features_stats, segment_features_stats
+
+    segments_refresh(as_of=AS_OF, config=K_RANGE)
+    ids = list(Segment.objects.filter(kind=Segment.Kind.LEARNED, active=True).values_list("pk", flat=True))
+    empty = Segment.objects.create(kind=Segment.Kind.LEARNED, name="Nobody yet")
+    grouped = learned_segments_features_stats(as_of=AS_OF, segment_ids=[*ids, empty.pk])
+    for pk in [*ids, empty.pk]:
+        own = segment_features_stats(features=MemberFeatures.objects.filter(as_of=AS_OF, member__segment_id=pk))
+        assert grouped[pk] == own
+    assert sorted(grouped[pk]["size"] for pk in ids) == [GROUP_SIZE] * 3
+    assert any(grouped[pk]["top_categories"] for pk in ids)
