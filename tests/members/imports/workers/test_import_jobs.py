@@ -12,6 +12,7 @@ from django.db import OperationalError, transaction
 from memberhub.celery import app as celery_app
 from members.imports.models import IMPORT_JOB_MAX_STORED_ERRORS
 from members.imports.services.csv_import import import_csv_file
+from members.imports.services.csv_import_specs import SPECS
 from members.imports.services.import_jobs import (
     ImportJobError,
     import_job_create,
@@ -21,19 +22,7 @@ from members.imports.services.import_jobs import (
 from members.imports.tasks import IMPORT_JOB_MAX_RETRIES, run_import_job
 from members.models import ImportJob, ImportJobStatus, Member
 
-HEADER = [
-    "external_id",
-    "email",
-    "name",
-    "joined_at",
-    "country",
-    "city",
-    "birth_year",
-    "gender",
-    "status",
-    "marketing_consent",
-    "tier",
-]
+HEADER = SPECS["members"].header  # the members import contract
 
 
 def _members_csv(path: Path, ids: list[str], bad_gender_ids: tuple[str, ...] = ()) -> Path:

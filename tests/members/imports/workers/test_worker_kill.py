@@ -10,7 +10,6 @@ in the table; the re-run is an idempotent upsert, so it only adds what is missin
 import csv
 import importlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -22,15 +21,16 @@ from django.apps import apps
 from django.db import connection
 
 from members.imports.services.csv_import import BATCH_SIZE
+from members.imports.services.csv_import_specs import SPECS
 from members.models import ImportJob, ImportJobStatus, Member
-from tests.processes import worker_env
+from tests.processes import REPO_ROOT, Workers, wait_for, worker_env
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
 # Two batches (each its own transaction): the kill lands after the first commits, before the second.
 ROWS = 2 * BATCH_SIZE
 # Seconds before Redis hands an unacknowledged task to another worker (production: hours).
 VISIBILITY_TIMEOUT = 5
 DEADLINE = 90  # seconds for any one wait; the whole test takes 20 to 40
+IMPORT_COLUMNS = SPECS["members"].header  # the members import contract
 
 
 def _redis_url() -> str:
@@ -46,21 +46,7 @@ def _write_members_csv(path: Path, rows: int) -> set[str]:
     ids = [f"K{i:07d}" for i in range(rows)]
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(
-            [
-                "external_id",
-                "email",
-                "name",
-                "joined_at",
-                "country",
-                "city",
-                "birth_year",
-                "gender",
-                "status",
-                "marketing_consent",
-                "tier",
-            ]
-        )
+        writer.writerow(IMPORT_COLUMNS)
         for i, external_id in enumerate(ids):
             writer.writerow(
                 [
@@ -78,57 +64,6 @@ def _write_members_csv(path: Path, rows: int) -> set[str]:
                 ]
             )
     return set(ids)
-
-
-class Workers:
-    """Starts worker processes, each in its own session so the whole tree can be killed at once."""
-
-    def __init__(self, log_dir: Path):
-        self.log_dir = log_dir
-        self.processes: list[subprocess.Popen] = []
-
-    def start(self) -> subprocess.Popen:
-        log = (self.log_dir / f"worker{len(self.processes) + 1}.log").open("w")
-        process = subprocess.Popen(
-            [
-                "scripts/worker.sh",
-                "-Q",
-                "default",
-                "--concurrency",
-                "1",
-                "--pool",
-                "prefork",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=REPO_ROOT,
-            env=_worker_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.processes.append(process)
-        return process
-
-    def kill(self, process: subprocess.Popen) -> None:
-        """SIGKILL the worker and its pool children: no warm shutdown, no chance to requeue or ack."""
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(self.log_dir.glob("*.log")))
 
 
 @pytest.fixture
@@ -154,7 +89,7 @@ def tier_ladder(transactional_db):
 @pytest.fixture
 def workers(tmp_path, clean_redis, tier_ladder):
     # Depends on the database (via tier_ladder), so the workers stop before the tables are flushed.
-    pool = Workers(tmp_path)
+    pool = Workers(tmp_path, _worker_env())
     yield pool
     pool.stop_all()
 
@@ -178,16 +113,6 @@ def _enqueue_import_job(path: Path) -> int:
     return int(result.stdout.strip().splitlines()[-1])
 
 
-def _wait_for(condition, *, what: str, workers: Workers):
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"Timed out waiting for {what}.\n{workers.logs()}")
-
-
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_second_worker_finishes_an_import_whose_worker_was_killed_without_duplicates(tmp_path, workers):
@@ -196,7 +121,7 @@ def test_a_second_worker_finishes_an_import_whose_worker_was_killed_without_dupl
     expected_ids = _write_members_csv(tmp_path / "members.csv", ROWS)
     started = time.monotonic()
 
-    first = workers.start()
+    first = workers.start("--without-heartbeat")
     job_id = _enqueue_import_job(tmp_path / "members.csv")
 
     # Killed once the first batch is committed and the rest is still being imported.
@@ -206,20 +131,25 @@ def test_a_second_worker_finishes_an_import_whose_worker_was_killed_without_dupl
             0 < count < ROWS and ImportJob.objects.get(pk=job_id).status == ImportJobStatus.RUNNING and count
         )
 
-    rows_at_kill = _wait_for(
-        first_batch_in_and_still_running, what="the first batch to commit", workers=workers
+    rows_at_kill = wait_for(
+        first_batch_in_and_still_running,
+        what="the first batch to commit",
+        timeout=DEADLINE,
+        logs=workers.logs,
     )
     workers.kill(first)
     assert ImportJob.objects.get(pk=job_id).status == ImportJobStatus.RUNNING
     assert Member.objects.count() < ROWS
 
-    workers.start()
+    workers.start("--without-heartbeat")
 
     def job_finished():
         job = ImportJob.objects.get(pk=job_id)
         return job.status in (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED) and job
 
-    job = _wait_for(job_finished, what="the second worker to finish the job", workers=workers)
+    job = wait_for(
+        job_finished, what="the second worker to finish the job", timeout=DEADLINE, logs=workers.logs
+    )
     elapsed = time.monotonic() - started
 
     assert job.status == ImportJobStatus.SUCCEEDED, job.error
