@@ -28,11 +28,13 @@ class MarginSerializer(serializers.Serializer):
 
 class ModelVersionSerializer(serializers.ModelSerializer):
     label = serializers.CharField(read_only=True, help_text='What Review.model_version holds, e.g. "sentiment-v3".')
-    kind = serializers.CharField(read_only=True, help_text='"finetuned" or "tfidf_logreg" (the baseline).')
+    kind = serializers.CharField(read_only=True, help_text='"finetuned", "tfidf_logreg" (the sentiment baseline, or a '
+                                                          'trained topic model) or "keyword_rules" (the topic baseline).')
     test_macro_f1 = serializers.SerializerMethodField()
-    baseline_macro_f1 = serializers.SerializerMethodField(help_text="TF-IDF + LR on the same test split.")
+    baseline_macro_f1 = serializers.SerializerMethodField(
+        help_text="The task's baseline on the same test split: TF-IDF + LR (sentiment), the keyword rules (topics).")
     test_rows = serializers.SerializerMethodField()
-    vs_baseline = serializers.SerializerMethodField(help_text="This fine-tune minus TF-IDF + LR; null for a baseline.")
+    vs_baseline = serializers.SerializerMethodField(help_text="This version minus the task's baseline; null for a baseline.")
     vs_active = serializers.SerializerMethodField(help_text="This version minus the one active when it was trained.")
     decision = serializers.SerializerMethodField(help_text="Why it is (not) served, in words.")
 
@@ -46,7 +48,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
         return obj.test_metrics().get("macro_f1")
 
     def get_baseline_macro_f1(self, obj) -> float | None:
-        return obj.test_metrics("tfidf_logreg").get("macro_f1")
+        return obj.test_metrics(obj.baseline_kind).get("macro_f1")
 
     def get_test_rows(self, obj) -> int | None:
         return obj.metrics.get("test_size")
@@ -57,7 +59,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
         return {key: comparison[key] for key in ("delta", "low", "high", "n", "confidence")}
 
     def get_vs_baseline(self, obj) -> MarginSerializer | None:
-        return None if obj.is_baseline else self._margin(obj.decision.get("vs_baseline"))
+        return None if obj.kind == obj.baseline_kind else self._margin(obj.decision.get("vs_baseline"))
 
     def get_vs_active(self, obj) -> MarginSerializer | None:
         return self._margin(obj.decision.get("vs_active"))

@@ -97,6 +97,7 @@ class ModelVersionStatus(models.TextChoices):
 class ModelVersionKind(models.TextChoices):
     FINETUNED = "finetuned", _("Fine-tuned encoder")
     BASELINE = "tfidf_logreg", _("TF-IDF + logistic regression (baseline)")
+    RULES = "keyword_rules", _("Keyword rules (topics)")
 
 
 class ModelVersion(models.Model):
@@ -135,6 +136,11 @@ class ModelVersion(models.Model):
     @property
     def is_baseline(self) -> bool:
         return self.kind == ModelVersionKind.BASELINE
+
+    @property
+    def baseline_kind(self) -> str:
+        """What this task's versions must beat: the keyword rules for topics, TF-IDF + LR otherwise."""
+        return ModelVersionKind.RULES if self.task == MlTask.TOPICS else ModelVersionKind.BASELINE
 
     def test_metrics(self, model: str | None = None) -> dict:
         """Test-split metrics of this version's own model (by default), or of a model it was

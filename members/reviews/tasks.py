@@ -46,3 +46,13 @@ def score_pending_reviews() -> dict:
 def review_intelligence_nightly() -> dict:
     """Nightly upkeep (beat): see review_intelligence_nightly_run."""
     return review_intelligence_nightly_run()
+
+
+@shared_task(name="members.reviews.topics_train")
+def train_topic_model() -> dict:
+    """Train a topic model and serve it only if it beats the keyword rules (topic_model_train)."""
+    from members.reviews.services.topic_models import topic_model_train
+
+    report = topic_model_train()
+    return {"served": report.served, "reason": report.reason, "relabelled": report.relabelled,
+            "version": report.version.label if report.version else None}

@@ -43,6 +43,7 @@ urlpatterns = [
          name="model-version-promote"),
     path("models/<str:task>/rollback/", models_page.model_rollback_view, name="model-rollback"),
     path("models/compare/", models_page.model_compare, name="model-compare"),
+    path("models/topics/train/", models_page.topic_model_train_view, name="topic-model-train"),
     path("models/backtests/", member_backtest.member_backtest_section, name="member-backtests"),
     path("models/backtests/start/", member_backtest.member_backtest_start, name="member-backtest-start"),
     path("tier-changes/", tier_changes.tier_change_list, name="tier-changes"),

@@ -1,5 +1,6 @@
-"""Nightly upkeep of the review models: score what is unscored, and queue a retrain when people's
-corrections or drift say the served sentiment model is out of date."""
+"""Nightly upkeep of the review models: score what is unscored, queue a retrain when people's
+corrections or drift say the served sentiment model is out of date, and a topic model training
+when people have judged enough new topics (members/reviews/services/topic_models.py)."""
 
 import logging
 from datetime import timedelta
@@ -7,10 +8,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from members.models import MlTask, TrainingRun, TrainingRunStatus
+from members.models import MlTask, ModelVersion, ReviewTopicLabel, TrainingRun, TrainingRunStatus
 from members.reviews.selectors.review_intelligence import active_version, human_labels_since, rating_agreement
 from members.reviews.services import scoring
 from members.reviews.services.training import training_run_create
+from members.task_queue import task_send
 
 logger = logging.getLogger(__name__)
 
@@ -61,4 +63,27 @@ def review_intelligence_nightly_run() -> dict:
         run = training_run_create(task=MlTask.SENTIMENT, parameters=dict(NIGHTLY_RUN_PARAMETERS))
         run_id = run.pk
         logger.info("Retraining sentiment (run %s): %s", run_id, reason)
-    return {"scored": scored, "scoring_error": scoring_error, "retrain_reason": reason, "run_id": run_id}
+    topics_reason = topic_retrain_reason()
+    if topics_reason:
+        task_send("members.reviews.topics_train")
+        logger.info("Retraining topics: %s", topics_reason)
+    return {"scored": scored, "scoring_error": scoring_error, "retrain_reason": reason, "run_id": run_id,
+            "topics_retrain_reason": topics_reason}
+
+
+def topic_retrain_reason() -> str:
+    """Why a topic model should be trained now, in words; "" when not: REVIEW_RETRAIN_MIN_NEW_LABELS
+    topic verdicts since the last topic version (or ever, before the first), and enough judged
+    reviews for the comparison (topic_models.MIN_TOPIC_LABELLED_REVIEWS)."""
+    from members.reviews.services.topic_models import topic_labels_status
+
+    status = topic_labels_status()
+    if status["labelled_reviews"] < status["needed"]:
+        return ""
+    last = ModelVersion.objects.filter(task=MlTask.TOPICS).order_by("-created_at").values_list("created_at",
+                                                                                              flat=True).first()
+    verdicts = ReviewTopicLabel.objects.filter(topic__active=True)
+    new = (verdicts.filter(labelled_at__gt=last) if last else verdicts).count()
+    if new < settings.REVIEW_RETRAIN_MIN_NEW_LABELS:
+        return ""
+    return f"{new} new topic verdicts since {'the last topic model' if last else 'the start'}"

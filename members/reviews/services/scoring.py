@@ -1,10 +1,11 @@
 """Scoring reviews with the active sentiment model, and coalescing new reviews into batch tasks.
 
 score_reviews fills, in bulk: sentiment, sentiment_probabilities, sentiment_confidence,
-sentiment_low_confidence, language, embedding, topics (weak topics from ml/topics.py over the
-Topic table), entities (ml/entities.py, when that module is installed), model_version and
-scored_at; then publishes one review.scored webhook per review and bumps the churn risk of authors
-of new negative service/delivery reviews. With no active model nothing is scored and the report
+sentiment_low_confidence, language, embedding, topics (the served topic model: the keyword rules of
+ml/topics.py over the Topic table, or a trained model that beat them, topic_models.py), entities
+(ml/entities.py, when that module is installed), model_version and scored_at; then publishes one
+review.scored webhook per review and bumps the churn risk of authors of new negative
+service/delivery reviews. With no active model nothing is scored and the report
 says so: labels are never invented.
 
 One encoder pass per review (ml/review_analysis.py): with a fine-tune trained with titles (as the
@@ -41,7 +42,16 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from members.models import MlTask, ModelVersion, ModelVersionStatus, Product, Review, Sentiment, Topic
+from members.models import (
+    MlTask,
+    ModelVersion,
+    ModelVersionKind,
+    ModelVersionStatus,
+    Product,
+    Review,
+    Sentiment,
+    Topic,
+)
 from members.partners.models.webhook import WebhookEvent
 from members.task_queue import task_send
 from ml.data import compose_text
@@ -58,6 +68,7 @@ _lock = threading.Lock()
 _scorers: dict[tuple[str, str], Any] = {}  # (artifact path, precision) -> ml.scoring.Scorer, one per worker process
 _topic_labellers: dict[str, Any] = {}  # encoder + topic table fingerprint -> WeakTopicLabeller
 _entity_extractors: dict[str, Any] = {}  # catalogue fingerprint -> RuleEntityExtractor
+_topic_models: dict[str, Any] = {}  # artifact path -> ml.topic_baseline.TopicBaseline
 
 
 def scorer_for(artifact_path: str):
@@ -79,6 +90,7 @@ def scoring_cache_clear() -> None:
         _scorers.clear()
         _topic_labellers.clear()
         _entity_extractors.clear()
+        _topic_models.clear()
 
 
 def active_model_version(*, task: str = MlTask.SENTIMENT) -> ModelVersion | None:
@@ -114,6 +126,41 @@ def topic_labeller(*, keywords_only: bool = False, scorer=None):
                 WeakTopicLabeller(topics, encoder=scorer) if scorer is not None
                 else WeakTopicLabeller.with_base_model(topics, base_model=settings.MEMBERHUB_BASE_MODEL or None))
         return labeller
+
+
+def trained_topic_model(*, version: ModelVersion | None = None):
+    """The served trained topic model (ml.topic_baseline.TopicBaseline), loaded once per process;
+    None when the keyword rules serve topics (no active topics version, or one of kind
+    keyword_rules). ``version``: that version's model instead of the active one's."""
+    if version is None:
+        version = active_model_version(task=MlTask.TOPICS)
+    if version is None or version.kind != ModelVersionKind.BASELINE:
+        return None
+    with _lock:
+        model = _topic_models.get(version.artifact_path)
+        if model is None:
+            from ml.topic_baseline import load_topic_baseline
+
+            try:
+                model = _topic_models[version.artifact_path] = load_topic_baseline(version.artifact_path)
+            except (OSError, ValueError, KeyError, EOFError):  # a lost artifact must not stop scoring
+                logger.exception("Could not load %s: the keyword rules label topics", version.label)
+                return None
+        return model
+
+
+def served_topic_labeller(texts: list[str], *, keywords_only: bool = False, scorer=None):
+    """What labels topics now: the trained topic model when one is served and knows every active
+    topic (members/reviews/services/topic_models.py), else the keyword rules (_batch_topic_labeller).
+    A topic added after the model was trained sends topics back to the rules until it is retrained."""
+    model = trained_topic_model()
+    if model is not None:
+        active = list(Topic.objects.filter(active=True).order_by("code").values_list("code", flat=True))
+        if sorted(model.codes) == active:
+            return model
+        logger.warning("The served topic model knows %s but the active topics are %s: the keyword rules label "
+                       "topics until it is retrained", sorted(model.codes), active)
+    return _batch_topic_labeller(texts, keywords_only=keywords_only, scorer=scorer)
 
 
 def entity_extractor():
@@ -180,7 +227,7 @@ def _score_batch(*, version: ModelVersion, review_ids: list[int], force: bool, r
         if not reviews:
             return
         bodies, titles = [r.body for r in reviews], [r.title for r in reviews]
-        labeller = _batch_topic_labeller([compose_text(b, t) for b, t in zip(bodies, titles)],
+        labeller = served_topic_labeller([compose_text(b, t) for b, t in zip(bodies, titles)],
                                          keywords_only=keyword_topics, scorer=scorer)
         analyses = analyse_reviews(scorer, bodies, titles, labeller=labeller, extractor=extractor,
                                    batch_size=settings.REVIEW_SCORING_MODEL_BATCH_SIZE)

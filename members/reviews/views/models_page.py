@@ -28,6 +28,7 @@ from members.reviews.services.training import (
     training_run_cancel,
     training_run_create,
 )
+from members.task_queue import task_send_on_commit
 from members.web.access import web_app_view
 from members.web.permissions import web_action_view
 from members.web.rendering import render_htmx
@@ -78,6 +79,15 @@ def _page_context(*, form: TrainingRunForm | None = None, task: str = MlTask.SEN
     }
 
 
+def _topic_context(*, message: str = "") -> dict:
+    """The topic models section: versions, what serves, labels so far (members/reviews/services/topic_models.py)."""
+    from members.reviews.services.topic_models import topic_labels_status
+
+    versions = model_versions_recent(task=MlTask.TOPICS)
+    return {"topic_versions": versions, "topic_labels": topic_labels_status(), "topic_message": message,
+            "topic_active": next((v for v in versions if v.status == ModelVersionStatus.ACTIVE), None)}
+
+
 # ml.language's codes in words, for "your Chinese reviews".
 LANGUAGE_NAMES = {"zh": _lazy("Chinese"), "en": _lazy("English")}
 
@@ -105,8 +115,8 @@ def language_notice(version: ModelVersion | None) -> str:
 @web_app_view
 @require_GET
 def models_page(request: HttpRequest) -> HttpResponse:
-    context = {**_page_context(), "member_models": member_model_versions_recent(), **backtest_section_context(),
-               "page_title": _("Models")}
+    context = {**_page_context(), **_topic_context(), "member_models": member_model_versions_recent(),
+               **backtest_section_context(), "page_title": _("Models")}
     return render(request, "web/models.html", context)
 
 
@@ -172,9 +182,22 @@ def model_rollback_view(request: HttpRequest, task: str) -> HttpResponse:
     return _versions_response(request, task=task, error=error)
 
 
+@web_action_view("training_run_start")
+@require_POST
+def topic_model_train_view(request: HttpRequest) -> HttpResponse:
+    """Queue members.reviews.topics_train on the worker (seconds of TF-IDF, then relabelling)."""
+    task_send_on_commit("members.reviews.topics_train")
+    if not request.htmx:
+        return redirect("web:models")
+    return render(request, "web/partials/topic_model_versions.html", _topic_context(
+        message=_("A topic model is training on the worker: reload this page in a minute to see how it compares.")))
+
+
 def _versions_response(request: HttpRequest, *, task: str, error: str = "") -> HttpResponse:
     if not request.htmx:
         return redirect("web:models")
+    if task == MlTask.TOPICS:
+        return render(request, "web/partials/topic_model_versions.html", _topic_context(message=error))
     return render(request, "web/partials/model_versions.html", {**_page_context(task=task), "error": error})
 
 

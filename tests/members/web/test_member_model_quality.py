@@ -11,9 +11,9 @@ from tests.factories import MemberFactory, tier
 
 pytestmark = pytest.mark.django_db
 ACCESS_QUERIES = 3  # session, user, group check
-# runs (+creator), review versions, sentiment agreement, topic agreement, member model versions,
-# member backtests
-MODELS_PAGE_QUERIES = 6
+# runs (+creator), review versions, sentiment agreement, topic agreement, topic versions, reviews
+# with topic verdicts, member model versions, member backtests
+MODELS_PAGE_QUERIES = 8
 
 
 def churn_metrics(*, auc: float, lift: float, bgnbd_error: str = "") -> dict:

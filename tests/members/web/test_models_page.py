@@ -35,8 +35,9 @@ def test_models_page_shows_runs_versions_and_confusion_matrix_in_pinned_queries(
     merch_client.get("/models/")  # warm the session
 
     # session, user, groups check, runs (+creator), versions, sentiment agreement, topic agreement,
-    # member model versions (churn and forecast), the latest member backtest
-    with django_assert_num_queries(9):
+    # topic versions, reviews with topic verdicts, member model versions (churn and forecast), the
+    # latest member backtest
+    with django_assert_num_queries(11):
         response = merch_client.get("/models/")
 
     html = response.content.decode()
