@@ -55,7 +55,7 @@ from members.models import (
 from members.recs.services import recommendations as generate
 from members.recs.services.recommendations import Generation, generation_members_write, generation_prepare
 from members.recs.services.recommendations_data import member_rows_load, recs_artifact_root
-from members.task_queue import task_send_on_commit
+from members.task_queue import task_send
 from ml.recs.data import POSITIVE_RATING, member_histories
 
 logger = logging.getLogger(__name__)
@@ -112,18 +112,32 @@ def recs_run_start(*, full: bool = False, as_of: date | None = None, chunk_membe
         RecsRun.objects.filter(pk=run.pk).update(artifact_path=str(path), chunks_total=len(chunks))
         if not chunks:
             _run_finish_if_done(run.pk)
-        for chunk in chunks:
-            task_send_on_commit("members.recs.generate_chunk", args=[chunk.pk])
+        chunk_ids = [chunk.pk for chunk in chunks]
+        transaction.on_commit(lambda: _chunks_queue(run.pk, chunk_ids))
     logger.info("Recommendations run %d (%s): %d members in %d chunks, shared step %.1fs", run.pk, kind, len(ids),
                 len(chunks), prepare_seconds)
     return RunReport(run_id=run.pk, kind=kind, members=len(ids), chunks=len(chunks), prepare_seconds=prepare_seconds)
 
 
+def _chunks_queue(run_id: int, chunk_ids: list[int]) -> None:
+    """Queue one generate_chunk task per chunk (after commit). A broker that refuses them fails the
+    run at once with the reason, instead of leaving it "running" -- and blocking the next nights --
+    until RUN_STALE_AFTER; chunks already queued then find their run failed and do nothing."""
+    for chunk_id in chunk_ids:
+        try:
+            task_send("members.recs.generate_chunk", (chunk_id,))
+        except Exception as exc:  # kombu/redis raise many types; any of them means the chunk is not queued
+            logger.exception("Recommendations run %d: could not queue chunk %d", run_id, chunk_id)
+            recs_chunk_failed(chunk_id=chunk_id, error=f"could not be queued: {type(exc).__name__}: {exc}")
+            return
+
+
 def recs_chunk_generate(*, chunk_id: int, worker: str = "") -> ChunkReport:
-    """Write the recommendations of one chunk's members (see the module docstring); idempotent."""
+    """Write the recommendations of one chunk's members (see the module docstring); idempotent.
+    A chunk of a run that failed meanwhile is skipped (its fit is gone with the run)."""
     clock = time.monotonic()
     chunk = RecsChunk.objects.select_related("run").get(pk=chunk_id)
-    if chunk.done_at is not None:
+    if chunk.done_at is not None or chunk.run.status != RecsRunStatus.RUNNING:
         return ChunkReport(chunk_id=chunk_id, members=0, rows=0, seconds=0.0, skipped=True)
     generation = _generation_load(chunk.run)
     # Members closed or erased since the run started are left out (their rows are not wanted).

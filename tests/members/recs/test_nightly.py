@@ -214,3 +214,26 @@ def test_a_failing_chunk_with_retries_left_is_retried_not_failed(encoder, monkey
 
     assert len(retried) == 1
     assert RecsRun.objects.get(pk=first.run_id).status == RecsRunStatus.RUNNING
+
+
+def test_chunks_the_broker_refuses_fail_the_run_at_once_and_free_the_next_night(
+        encoder, monkeypatch, django_capture_on_commit_callbacks):
+    shop_create()
+    queued = []
+
+    def send(name, args=(), kwargs=None, **options):
+        if queued:  # the first chunk gets through, then the broker goes away
+            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        queued.append(args[0])
+
+    monkeypatch.setattr(nightly, "task_send", send)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = recs_run_start(full=True, chunk_members=2)
+
+    failed = RecsRun.objects.get(pk=report.run_id)
+    assert report.chunks == 2 and len(queued) == 1
+    assert failed.status == RecsRunStatus.FAILED and "could not be queued: ConnectionError" in failed.error
+    assert not Path(failed.artifact_path).exists()
+    late = recs_chunk_generate(chunk_id=queued[0])  # the chunk that got through finds its run failed
+    assert late.skipped and not Recommendation.objects.exists()
+    assert recs_run_start(full=True).run_id is not None  # the failed run no longer blocks a new one
