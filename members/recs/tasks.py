@@ -23,14 +23,15 @@ CHUNK_RETRIES, CHUNK_RETRY_SECONDS = 2, 60  # a chunk failing three times fails 
 
 @shared_task(name="members.recs.fine_tune")
 def recs_fine_tune(epochs: float = 1.0, generate_after: bool = True) -> dict:
-    """Fine-tune the encoder on purchase sequences; then regenerate everyone's recommendations."""
+    """Fine-tune the encoder on purchase sequences; then regenerate everyone's recommendations as a
+    chunked full run (members.recs.nightly with full=True), which the gpu workers share."""
     try:
         result = recs_model_train(epochs=epochs)
     except NotEnoughHistory as exc:
         logger.info("Recommendation fine-tune skipped: %s", exc)
         return {"status": "skipped", "reason": str(exc)}
     if generate_after:
-        recs_generate.delay()
+        recs_nightly.delay(full=True)
     return {"status": "trained", "version": result.artifact_dir.name, "steps": result.steps,
             "last_loss": round(result.last_loss, 4)}
 
