@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 from django.utils import timezone
-from sklearn.metrics import roc_auc_score
 
 from members.models import ChurnScore, MemberModelKind, MemberModelVersion, Review
 from members.predictions.selectors.member_features import OUTCOME_DAYS, member_feature_rows
@@ -40,6 +39,7 @@ from ml.member_models.churn import (
     churn_fit,
     churn_seasonal_shift,
 )
+from ml.member_models.metrics import roc_auc
 from ml.member_models.promotion import promotion_decide
 from ml.member_models.served_baselines import (
     BASELINE_NAMES,
@@ -91,7 +91,7 @@ def churn_train(*, as_of: date, windows: TrainingWindows | None = None, config: 
         kind=MemberModelKind.CHURN, eval_as_of=w.eval_as_of, rows=w.eval_rows, predict=lambda m, rows: m.predict(rows)
     )  # fmt: skip
     decision = promotion_decide(
-        roc_auc_score, y, scores["model"], metric="ROC-AUC",
+        roc_auc, y, scores["model"], metric="ROC-AUC",
         baselines={name: scores[name] for name in ("recency", "bgnbd_expected_purchases") if name in scores},
         active=active, active_name=active_note,
     )  # fmt: skip

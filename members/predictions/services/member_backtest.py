@@ -25,7 +25,6 @@ from datetime import date, timedelta
 import numpy as np
 from django.db.models import Max
 from django.utils import timezone
-from sklearn.metrics import roc_auc_score
 
 from members.models import MemberBacktest, MemberBacktestStatus, Order
 from members.predictions.features import features_cutoff
@@ -38,6 +37,7 @@ from members.predictions.services.spend_forecast import minus_mae, spend_forecas
 from members.task_queue import task_send_on_commit
 from ml.member_models.churn import churn_backtest_metrics
 from ml.member_models.forecast import forecast_backtest_metrics
+from ml.member_models.metrics import roc_auc
 from ml.member_models.promotion import promotion_decide
 
 ProgressHook = Callable[[str], None]
@@ -76,7 +76,7 @@ def member_backtest_compute(*, as_of: date, horizon_days: int = OUTCOME_DAYS, re
         model = churn_recipe_fit(windows=windows, model_date=as_of)
         metrics, scores = churn_backtest_metrics(model, rows, churned)
         baselines = {name: scores[name] for name in ("recency", "bgnbd_expected_purchases") if name in scores}
-        metrics["promotion"] = promotion_decide(roc_auc_score, churned, scores["model"], metric="ROC-AUC",
+        metrics["promotion"] = promotion_decide(roc_auc, churned, scores["model"], metric="ROC-AUC",
                                                 baselines=baselines).as_dict()  # fmt: skip
         result["churn"] = metrics
         say(f"churn: ROC-AUC {metrics['model']['roc_auc']}, ECE {metrics['model']['ece']}")

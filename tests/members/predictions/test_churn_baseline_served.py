@@ -10,6 +10,7 @@ from members.predictions.services.churn import churn_score, churn_train
 from members.predictions.services.churn_registry import member_model_active
 from members.predictions.services.member_features import member_features_compute
 from ml.member_models.churn import ChurnConfig
+from tests.members.predictions.shared_db import artifacts_copied, kept_until_exit
 from tests.members.predictions.shop import build_shop
 
 pytestmark = pytest.mark.django_db
@@ -19,16 +20,29 @@ WORSE = ChurnConfig(max_iter=1, learning_rate=0.01, max_leaf_nodes=2, bgnbd_feat
                     dependence_rows=50, dependence_grid=4)  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def shop_for_the_module(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The shop after churn_train(config=WORSE), which every test here starts from: built and trained
+    once for the module (see kept_until_exit: each test's writes are still rolled back after it)."""
+    folder = tmp_path_factory.mktemp("churn-baseline")
+    with kept_until_exit(django_db_blocker, folder) as write:
+        today = timezone.localdate()
+        shop = write(lambda: build_shop(today=today))
+        refused = write(lambda: churn_train(as_of=today, config=WORSE))
+        yield {**shop, "today": today, "refused_pk": refused.pk, "artifacts": folder}
+
+
 @pytest.fixture
-def shop(settings, tmp_path):
-    settings.MEMBERHUB_ARTIFACT_DIR = tmp_path
-    today = timezone.localdate()
-    return {**build_shop(today=today), "today": today}
+def shop(shop_for_the_module, settings, tmp_path):
+    """The shop, with "refused": the version churn_train(config=WORSE) stored (and did not serve)."""
+    artifacts_copied(shop_for_the_module["artifacts"], settings, tmp_path)
+    shop = {k: v for k, v in shop_for_the_module.items() if k not in ("artifacts", "refused_pk")}
+    return {**shop, "refused": MemberModelVersion.objects.get(pk=shop_for_the_module["refused_pk"])}
 
 
 def test_a_churn_model_that_cannot_beat_the_baselines_leaves_the_baseline_scoring(shop):
     today = shop["today"]
-    refused = churn_train(as_of=today, config=WORSE)
+    refused = shop["refused"]  # churn_train(as_of=today, config=WORSE)
     assert not refused.active and refused.note.startswith("Not served")
     served = member_model_active(kind=MemberModelKind.CHURN)
     assert served.version == refused.version + 1 and served.metrics["served"] == "baseline"
@@ -54,7 +68,6 @@ def test_a_churn_model_that_cannot_beat_the_baselines_leaves_the_baseline_scorin
 
 
 def test_a_clearly_better_churn_model_replaces_the_served_baseline(shop):
-    churn_train(as_of=shop["today"], config=WORSE)
     baseline = member_model_active(kind=MemberModelKind.CHURN)
     trained = churn_train(as_of=shop["today"])
     assert trained.active, trained.note
@@ -74,7 +87,6 @@ def test_the_pages_say_the_baseline_is_served(shop, client):
     user = UserFactory(username="merch", is_staff=False)
     user.groups.add(Group.objects.get(name=MERCHANDISERS_GROUP))
     client.force_login(user)
-    churn_train(as_of=shop["today"], config=WORSE)
     served = member_model_active(kind=MemberModelKind.CHURN)
     html = client.get("/models/").content.decode()
     row = html[html.index(f'id="member-model-{served.pk}"') :]

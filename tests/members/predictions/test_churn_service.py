@@ -20,21 +20,30 @@ from members.predictions.services.member_features import member_features_compute
 from members.predictions.services.spend_forecast import spend_forecast_score, spend_forecast_train
 from ml.member_models.promotion import PromotionDecision
 from tests.factories import ReviewFactory
+from tests.members.predictions.shared_db import artifacts_copied, kept_until_exit
 from tests.members.predictions.shop import build_shop
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def artifacts(settings, tmp_path):
-    settings.MEMBERHUB_ARTIFACT_DIR = tmp_path
-    return tmp_path
+@pytest.fixture(scope="module")
+def shop_for_the_module(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The 800-member shop, built once for this module's tests (see kept_until_exit: each test's
+    writes are still rolled back after it)."""
+    folder = tmp_path_factory.mktemp("churn-service")
+    with kept_until_exit(django_db_blocker, folder) as write:
+        today = timezone.localdate()
+        yield {**write(lambda: build_shop(today=today)), "today": today, "artifacts": folder}
 
 
 @pytest.fixture
-def shop(artifacts):
-    today = timezone.localdate()
-    return {**build_shop(today=today), "today": today}
+def artifacts(settings, tmp_path, shop_for_the_module):
+    return artifacts_copied(shop_for_the_module["artifacts"], settings, tmp_path)
+
+
+@pytest.fixture
+def shop(shop_for_the_module, artifacts):
+    return {key: value for key, value in shop_for_the_module.items() if key != "artifacts"}
 
 
 def test_training_windows_label_only_orders_inside_each_90_day_window(shop):
@@ -50,67 +59,81 @@ def test_training_windows_label_only_orders_inside_each_90_day_window(shop):
     assert min(r["recency_days"] for r in w.train_rows if r["recency_days"] is not None) >= 0
 
 
-def test_churn_training_stores_a_version_with_its_backtest_and_the_baselines(shop):
-    version = churn_train(as_of=shop["today"])
-    assert version.active, version.note
-    assert version.version == 1 and Path(version.artifact_path).is_file()
-    backtest = version.metrics["backtest"]
-    # Recency is nearly all the signal in this shop; beating it is shown on real data (churn_bench)
-    # and on the synthetic rows of test_churn_model.py, not asserted here.
-    assert backtest["model"]["roc_auc"] > 0.8 and backtest["recency"]["roc_auc"] > 0.5
-    assert {"pr_auc", "brier", "reliability", "lift_top_decile"} <= set(backtest["model"])
-    assert "roc_auc" in backtest["bgnbd"] or "error" in backtest["bgnbd"]
-    assert version.metrics["backtest_score"] == backtest["model"]["roc_auc"]
+@pytest.fixture(scope="class")
+def trained_for_the_class(shop_for_the_module, django_db_blocker, tmp_path_factory):
+    """churn_train(as_of=today) on the shop, once for the class that asks (rolled back after it)."""
+    folder = tmp_path_factory.mktemp("churn-trained")
+    with kept_until_exit(django_db_blocker, folder) as write:
+        yield write(lambda: churn_train(as_of=shop_for_the_module["today"])).pk, folder
 
 
-def test_a_version_the_promotion_rule_refuses_is_kept_but_not_activated(shop, artifacts):
-    first = churn_train(as_of=shop["today"])
-    assert first.active, first.note
-    refused = member_model_register(
-        kind=MemberModelKind.CHURN, as_of=shop["today"], metrics={}, backtest_score=0.5, save=lambda path: path,
-        decision=PromotionDecision(False, "Not served: not clearly better than recency (...).", "ROC-AUC"),
-    )  # fmt: skip
-    assert not refused.active and refused.note.endswith("v1 stays active.")
-    assert member_model_active(kind=MemberModelKind.CHURN).pk == first.pk
-    assert refused.metrics["promotion"]["promote"] is False
-    served = member_model_register(kind=MemberModelKind.CHURN, as_of=shop["today"], metrics={}, backtest_score=0.9,
-                                   save=lambda path: path, decision=PromotionDecision(True, "Served: ...", "ROC-AUC"))
-    assert served.active and member_model_active(kind=MemberModelKind.CHURN).pk == served.pk
-    assert MemberModelVersion.objects.filter(kind=MemberModelKind.CHURN, active=True).count() == 1
+@pytest.fixture
+def trained(trained_for_the_class, shop, settings, tmp_path):
+    pk, folder = trained_for_the_class
+    artifacts_copied(folder, settings, tmp_path)
+    return MemberModelVersion.objects.get(pk=pk)
 
 
-def test_scoring_writes_one_churn_score_per_member_with_reasons(shop):
-    churn_train(as_of=shop["today"])
-    member_features_compute(as_of=shop["today"])
-    assert churn_score(as_of=shop["today"]) == 800
-    assert churn_score(as_of=shop["today"]) == 800  # re-running updates in place
-    assert ChurnScore.objects.count() == 800
-    kinds = shop["kinds"]
-    scores = {s.member_id: s for s in ChurnScore.objects.all()}
-    loyal = [s.probability for m, s in scores.items() if kinds[m] == "loyal"]
-    gone = [s.probability for m, s in scores.items() if kinds[m] != "loyal"]
-    assert sum(loyal) / len(loyal) < sum(gone) / len(gone)
-    explained = [s for s in scores.values() if 0.3 < s.probability < 0.95 and s.top_reasons]
-    assert len(explained) > 0.8 * len([s for s in scores.values() if 0.3 < s.probability < 0.95])
-    assert {"feature", "value", "effect", "text"} <= set(explained[0].top_reasons[0])
+class TestWithTheChurnModelTrainedOnTheShop:
+    """Each test starts from churn_train(as_of=today) on the shop: trained once, for these tests only
+    (the tests after the class need a shop without a churn model)."""
 
+    def test_churn_training_stores_a_version_with_its_backtest_and_the_baselines(self, shop, trained):
+        version = trained
+        assert version.active, version.note
+        assert version.version == 1 and Path(version.artifact_path).is_file()
+        backtest = version.metrics["backtest"]
+        # Recency is nearly all the signal in this shop; beating it is shown on real data (churn_bench)
+        # and on the synthetic rows of test_churn_model.py, not asserted here.
+        assert backtest["model"]["roc_auc"] > 0.8 and backtest["recency"]["roc_auc"] > 0.5
+        assert {"pr_auc", "brier", "reliability", "lift_top_decile"} <= set(backtest["model"])
+        assert "roc_auc" in backtest["bgnbd"] or "error" in backtest["bgnbd"]
+        assert version.metrics["backtest_score"] == backtest["model"]["roc_auc"]
 
-def test_a_negative_service_review_raises_the_members_churn_risk_when_scored(shop):
-    churn_train(as_of=shop["today"])
-    member_features_compute(as_of=shop["today"])
-    churn_score(as_of=shop["today"])
-    loyal = [m for m, k in shop["kinds"].items() if k == "loyal"]
-    before = {s.member_id: s.probability for s in ChurnScore.objects.filter(member_id__in=loyal)}
-    member_id = min(before, key=before.get)
-    review = ReviewFactory(member_id=member_id, product=shop["product"], rating=1, sentiment="negative",
-                           topics=["delivery"], created_at=timezone.now())  # fmt: skip
-    bumped = churn_bump_for_review(review_id=review.pk)
-    assert bumped.member_id == member_id and bumped.as_of == shop["today"]
-    assert MemberFeatures.objects.get(member_id=member_id, as_of=shop["today"]).negative_service_reviews_90 == 1
-    assert bumped.probability > before[member_id]
-    # Which reasons name the complaint is covered on synthetic rows (test_churn_model.py): in this
-    # shop every negative review is a service complaint, so four identical review columns share the
-    # signal and no single one's effect is guaranteed to clear the reason threshold.
+    def test_a_version_the_promotion_rule_refuses_is_kept_but_not_activated(self, shop, trained):
+        first = trained
+        assert first.active, first.note
+        refused = member_model_register(
+            kind=MemberModelKind.CHURN, as_of=shop["today"], metrics={}, backtest_score=0.5, save=lambda path: path,
+            decision=PromotionDecision(False, "Not served: not clearly better than recency (...).", "ROC-AUC"),
+        )  # fmt: skip
+        assert not refused.active and refused.note.endswith("v1 stays active.")
+        assert member_model_active(kind=MemberModelKind.CHURN).pk == first.pk
+        assert refused.metrics["promotion"]["promote"] is False
+        served = member_model_register(kind=MemberModelKind.CHURN, as_of=shop["today"], metrics={}, backtest_score=0.9,
+                                       save=lambda path: path, decision=PromotionDecision(True, "Served: ...", "ROC-AUC"))
+        assert served.active and member_model_active(kind=MemberModelKind.CHURN).pk == served.pk
+        assert MemberModelVersion.objects.filter(kind=MemberModelKind.CHURN, active=True).count() == 1
+
+    def test_scoring_writes_one_churn_score_per_member_with_reasons(self, shop, trained):
+        member_features_compute(as_of=shop["today"])
+        assert churn_score(as_of=shop["today"]) == 800
+        assert churn_score(as_of=shop["today"]) == 800  # re-running updates in place
+        assert ChurnScore.objects.count() == 800
+        kinds = shop["kinds"]
+        scores = {s.member_id: s for s in ChurnScore.objects.all()}
+        loyal = [s.probability for m, s in scores.items() if kinds[m] == "loyal"]
+        gone = [s.probability for m, s in scores.items() if kinds[m] != "loyal"]
+        assert sum(loyal) / len(loyal) < sum(gone) / len(gone)
+        explained = [s for s in scores.values() if 0.3 < s.probability < 0.95 and s.top_reasons]
+        assert len(explained) > 0.8 * len([s for s in scores.values() if 0.3 < s.probability < 0.95])
+        assert {"feature", "value", "effect", "text"} <= set(explained[0].top_reasons[0])
+
+    def test_a_negative_service_review_raises_the_members_churn_risk_when_scored(self, shop, trained):
+        member_features_compute(as_of=shop["today"])
+        churn_score(as_of=shop["today"])
+        loyal = [m for m, k in shop["kinds"].items() if k == "loyal"]
+        before = {s.member_id: s.probability for s in ChurnScore.objects.filter(member_id__in=loyal)}
+        member_id = min(before, key=before.get)
+        review = ReviewFactory(member_id=member_id, product=shop["product"], rating=1, sentiment="negative",
+                               topics=["delivery"], created_at=timezone.now())  # fmt: skip
+        bumped = churn_bump_for_review(review_id=review.pk)
+        assert bumped.member_id == member_id and bumped.as_of == shop["today"]
+        assert MemberFeatures.objects.get(member_id=member_id, as_of=shop["today"]).negative_service_reviews_90 == 1
+        assert bumped.probability > before[member_id]
+        # Which reasons name the complaint is covered on synthetic rows (test_churn_model.py): in this
+        # shop every negative review is a service complaint, so four identical review columns share the
+        # signal and no single one's effect is guaranteed to clear the reason threshold.
 
 
 def test_bump_without_a_trained_model_does_nothing(shop):
@@ -159,20 +182,6 @@ def test_refresh_members_runs_every_step_in_order_end_to_end(shop):
     versions = MemberModelVersion.objects.count()
     call_command("refresh_members", "--as-of", shop["today"].isoformat(), stdout=StringIO())
     assert MemberModelVersion.objects.count() == versions and ChurnScore.objects.count() == 800
-
-
-def test_refresh_members_on_a_shop_without_history_warns_instead_of_scoring(artifacts):
-    out, err = StringIO(), StringIO()
-    call_command("refresh_members", "--as-of", "2026-01-31", stdout=out, stderr=err)
-    assert "0 member snapshots" in out.getvalue()
-    assert "warning: churn scored nothing" in err.getvalue()
-
-
-def test_refresh_members_rejects_a_malformed_date():
-    from django.core.management.base import CommandError
-
-    with pytest.raises(CommandError, match="YYYY-MM-DD"):
-        call_command("refresh_members", "--as-of", "31/01/2026")
 
 
 def test_refresh_chain_tasks_run_each_step_for_the_given_date(shop):

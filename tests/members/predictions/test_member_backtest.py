@@ -18,6 +18,7 @@ from members.models import (
     Product,
     Recommendation,
 )
+from tests.members.predictions.shared_db import kept_until_exit
 from tests.members.predictions.shop import build_shop
 from tests.members.web.conftest import merch_client, merchandiser  # noqa: F401  (fixtures reused)
 from tests.ml.conftest import tiny_base_model  # noqa: F401  (fixture reused)
@@ -25,11 +26,16 @@ from tests.ml.conftest import tiny_base_model  # noqa: F401  (fixture reused)
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def shop(settings, tmp_path, tiny_base_model):  # noqa: F811
-    settings.MEMBERHUB_ARTIFACT_DIR = tmp_path
-    settings.RECS_BASE_MODEL = str(tiny_base_model)
-    today = timezone.localdate()
+@pytest.fixture(scope="module")
+def shop_for_the_module(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The shop, built once for this module's tests (see kept_until_exit: each test's writes are still
+    rolled back after it)."""
+    with kept_until_exit(django_db_blocker, tmp_path_factory.mktemp("backtest")) as write:
+        today = timezone.localdate()
+        yield {**write(lambda: _shop_with_order_lines(today)), "today": today}
+
+
+def _shop_with_order_lines(today):
     shop = build_shop(today=today, members=300, seed=3)
     # build_shop's orders have no lines: give each one, from five products, each member a favourite
     # (bought in two of three orders), so the next-buy truth and buy-again have something to find.
@@ -40,7 +46,14 @@ def shop(settings, tmp_path, tiny_base_model):  # noqa: F811
                   product=products[order.member_id % 5 if n % 3 else (order.member_id + n) % 5])
         for n, order in enumerate(Order.objects.order_by("id"))
     )  # fmt: skip
-    return {**shop, "today": today}
+    return shop
+
+
+@pytest.fixture
+def shop(shop_for_the_module, settings, tmp_path, tiny_base_model):  # noqa: F811
+    settings.MEMBERHUB_ARTIFACT_DIR = tmp_path
+    settings.RECS_BASE_MODEL = str(tiny_base_model)
+    return shop_for_the_module
 
 
 def test_backtest_command_scores_every_model_against_what_happened_next(shop):

@@ -15,6 +15,7 @@ from members.predictions.services.member_features import member_features_compute
 from members.predictions.services.spend_forecast import spend_forecast_score, spend_forecast_train
 from ml.member_models.forecast import ForecastConfig
 from ml.member_models.promotion import PromotionDecision, promotion_decide
+from tests.members.predictions.shared_db import artifacts_copied, kept_until_exit
 from tests.members.predictions.shop import build_shop
 
 
@@ -49,15 +50,33 @@ def test_a_clearly_better_forecast_is_served_unless_the_active_one_is_better_sti
     assert not kept.promote and kept.reason.startswith("Kept active v1") and kept.versus["active v1"]["difference"] < 0
 
 
+# One shallow boosting round: about the population mean for everyone, far worse than "the same
+# as the last 90 days" for members who buy on a steady rhythm.
+WORSE = ForecastConfig(max_iter=1, learning_rate=0.01, max_leaf_nodes=2)
+
+
+@pytest.fixture(scope="module")
+def refused_for_the_module(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A shop after spend_forecast_train(config=WORSE), which both database tests start from: built
+    and trained once for the module (see kept_until_exit: each test's writes are rolled back after it)."""
+    folder = tmp_path_factory.mktemp("forecast-promotion")
+    with kept_until_exit(django_db_blocker, folder) as write:
+        today = timezone.localdate()
+        write(lambda: build_shop(today=today, members=300, seed=7))
+        yield today, write(lambda: spend_forecast_train(as_of=today, config=WORSE)).pk, folder
+
+
+@pytest.fixture
+def worse_forecast(refused_for_the_module, settings, tmp_path):
+    """(today, the version spend_forecast_train(as_of=today, config=WORSE) stored)."""
+    today, pk, folder = refused_for_the_module
+    artifacts_copied(folder, settings, tmp_path)
+    return today, MemberModelVersion.objects.get(pk=pk)
+
+
 @pytest.mark.django_db
-def test_a_trained_forecast_worse_than_naive_is_stored_but_the_naive_forecast_is_served(settings, tmp_path):
-    settings.MEMBERHUB_ARTIFACT_DIR = tmp_path
-    today = timezone.localdate()
-    build_shop(today=today, members=300, seed=7)
-    # One shallow boosting round: about the population mean for everyone, far worse than "the same
-    # as the last 90 days" for members who buy on a steady rhythm.
-    worse = ForecastConfig(max_iter=1, learning_rate=0.01, max_leaf_nodes=2)
-    version = spend_forecast_train(as_of=today, config=worse)
+def test_a_trained_forecast_worse_than_naive_is_stored_but_the_naive_forecast_is_served(worse_forecast):
+    today, version = worse_forecast  # spend_forecast_train(as_of=today, config=WORSE)
     backtest = version.metrics["backtest"]
     assert backtest["model"]["mae"] > backtest["naive_last_90_days"]["mae"]
     assert not version.active and version.note.startswith("Not served: not clearly better than naive")
@@ -81,12 +100,8 @@ def test_a_trained_forecast_worse_than_naive_is_stored_but_the_naive_forecast_is
 
 
 @pytest.mark.django_db
-def test_a_served_naive_forecast_gives_way_to_a_trained_version_and_is_not_served_over_one(settings, tmp_path):
-    settings.MEMBERHUB_ARTIFACT_DIR = tmp_path
-    today = timezone.localdate()
-    build_shop(today=today, members=300, seed=7)
-    worse = ForecastConfig(max_iter=1, learning_rate=0.01, max_leaf_nodes=2)
-    refused = spend_forecast_train(as_of=today, config=worse)
+def test_a_served_naive_forecast_gives_way_to_a_trained_version_and_is_not_served_over_one(worse_forecast):
+    today, refused = worse_forecast  # spend_forecast_train(as_of=today, config=WORSE)
     baseline = member_model_active(kind=MemberModelKind.FORECAST)
     assert baseline.metrics["served"] == "baseline"
     # A version the promotion rule serves replaces the baseline (the registry's own path).
@@ -99,6 +114,6 @@ def test_a_served_naive_forecast_gives_way_to_a_trained_version_and_is_not_serve
     baseline.refresh_from_db()
     assert not baseline.active
     # With a trained version active, a refused candidate leaves it scoring: no baseline over it.
-    spend_forecast_train(as_of=today, config=worse)
+    spend_forecast_train(as_of=today, config=WORSE)
     assert member_model_active(kind=MemberModelKind.FORECAST).pk == trained.pk
     assert MemberModelVersion.objects.filter(kind=MemberModelKind.FORECAST, metrics__served="baseline").count() == 1

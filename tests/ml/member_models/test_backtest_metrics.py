@@ -18,6 +18,7 @@ from ml.member_models.backtest_metrics import (
 from ml.member_models.calibration import expected_calibration_error, logit_shift_to_rate, shift_probabilities
 from ml.member_models.churn import churn_fit, churn_seasonal_shift
 from ml.member_models.forecast import forecast_fit, forecast_seasonal_factor
+from ml.member_models.metrics import roc_auc
 from tests.ml.member_models.synthetic import synthetic_rows
 
 
@@ -90,3 +91,17 @@ def test_last_years_seasonal_change_scales_this_years_spend_forecast():
     plain = model.predict(rows[:50])[0]
     model.seasonal_factor = factor
     np.testing.assert_allclose(model.predict(rows[:50])[0], 2 * plain)
+
+
+def test_rank_auc_equals_sklearns_with_ties_and_is_nan_with_one_class():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n = int(rng.integers(2, 300))
+        y = rng.integers(0, 2, size=n)
+        if y.min() == y.max():
+            continue
+        score = rng.integers(0, 8, size=n) / 7  # few distinct values: many ties
+        assert roc_auc(y, score) == pytest.approx(roc_auc_score(y, score), abs=1e-12)
+    assert np.isnan(roc_auc(np.ones(5), np.arange(5.0)))
+    with pytest.raises(ValueError):
+        roc_auc(np.array([0, 1]), np.array([0.5, np.nan]))
