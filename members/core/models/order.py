@@ -17,7 +17,9 @@ REVENUE_STATUSES = (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.SHIPPED, O
 
 class Order(models.Model):
     external_id = models.CharField(max_length=64, unique=True)
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="orders")
+    # No index of its own: order_member_placed (member_id, placed_at) serves every lookup by member
+    # (migration 0023 dropped the redundant one).
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="orders", db_index=False)
     placed_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PLACED)
     channel = models.CharField(max_length=32, blank=True)
@@ -42,9 +44,10 @@ class Order(models.Model):
 
 
 class OrderItem(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    # Lookups by order use orderitem_unique_line (order_id, line_number); by product, orderitem_product.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", db_index=False)
     line_number = models.PositiveIntegerField()
-    product = models.ForeignKey("members.Product", on_delete=models.PROTECT, related_name="order_items")
+    product = models.ForeignKey("members.Product", on_delete=models.PROTECT, related_name="order_items", db_index=False)
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
 
