@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--max-minutes", type=float, help="wall-clock budget for the whole training call")
+    parser.add_argument("--lora", action="store_true", help="train LoRA adapters (needs the optional peft package)")
     parser.add_argument("--no-stack", action="store_true", help="fine-tuned head only (no stacked TF-IDF head)")
     parser.add_argument("--keep", type=Path, help="write the artifact here instead of a temporary folder")
     args = parser.parse_args()
@@ -62,7 +63,7 @@ def main() -> None:
             text_column="Review Text", title_column="Title", rating_column="Rating", max_length=args.max_length,
             epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
             output_dir=str(args.keep or Path(tmp) / "artifact"), max_minutes=args.max_minutes,
-            stack_tfidf=not args.no_stack,
+            stack_tfidf=not args.no_stack, lora=args.lora,
         )
         start = time.perf_counter()
         result = train(config, sample)
