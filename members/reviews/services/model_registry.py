@@ -96,10 +96,12 @@ def review_baseline_train(*, task: str = MlTask.SENTIMENT) -> ModelVersion:
     metrics = _row_metrics(result.metrics, decision.to_dict())
     if language is not None:
         metrics["language"] = language.to_dict()
-    version = _version_create(task=task, kind=ModelVersionKind.BASELINE, artifact_dir=result.artifact_dir,
-                              base_model=result.run_config["base_model"]["description"], metrics=metrics, run=None)
+    version = model_version_create(
+        task=task, kind=ModelVersionKind.BASELINE, artifact_dir=result.artifact_dir,
+        base_model=result.run_config["base_model"]["description"], metrics=metrics, run=None,
+    )  # fmt: skip
     if decision.challenger_wins:
-        _activate(version, expected_active=champion)
+        model_version_activate_if_unchanged(version, expected_active=champion)
     version.refresh_from_db()
     return version
 
@@ -127,20 +129,21 @@ def model_version_record(*, run: TrainingRun, result, rows: list[dict], config) 
         decision = _kept_unscorable(decision, champion)
     metrics = _row_metrics(result.metrics, decision.to_dict())
     base = result.run_config.get("base_model", {})
-    version = _version_create(task=run.task, kind=ModelVersionKind.FINETUNED, artifact_dir=result.artifact_dir,
-                              base_model=str(base.get("description") or base.get("location") or ""),
-                              metrics=metrics, run=run)
+    version = model_version_create(
+        task=run.task, kind=ModelVersionKind.FINETUNED, artifact_dir=result.artifact_dir,
+        base_model=str(base.get("description") or base.get("location") or ""), metrics=metrics, run=run,
+    )  # fmt: skip
     if decision.served == selection.CHALLENGER:
-        _activate(version, expected_active=champion)
+        model_version_activate_if_unchanged(version, expected_active=champion)
     elif decision.served == selection.BASELINE:
         # the baseline's own row: its margin vs the active model (if any), not the fine-tune's
         own = {**metrics, "decision": {**metrics["decision"], "vs_baseline": None,
                                        "vs_active": decision.baseline_vs_active}}
-        baseline = _version_create(
+        baseline = model_version_create(
             task=run.task, kind=ModelVersionKind.BASELINE, artifact_dir=Path(result.artifact_dir) / "baseline",
             base_model=_baseline_description(Path(result.artifact_dir) / "baseline"), metrics=own, run=run,
         )
-        _activate(baseline, expected_active=champion)
+        model_version_activate_if_unchanged(baseline, expected_active=champion)
     version.refresh_from_db()
     return version
 
@@ -166,11 +169,11 @@ def _record_baseline_only(*, run: TrainingRun, result, rows: list[dict], config,
         decision = _unreadable_serves_baseline(decision, champion, reason=decision.reason,
                                                features=result.metrics.get("text_features"))
     baseline_dir = Path(result.artifact_dir) / "baseline"
-    version = _version_create(task=run.task, kind=ModelVersionKind.BASELINE, artifact_dir=baseline_dir,
-                              base_model=_baseline_description(baseline_dir),
-                              metrics=_row_metrics(result.metrics, decision.to_dict()), run=run)
+    version = model_version_create(task=run.task, kind=ModelVersionKind.BASELINE, artifact_dir=baseline_dir,
+                                  base_model=_baseline_description(baseline_dir),
+                                  metrics=_row_metrics(result.metrics, decision.to_dict()), run=run)
     if decision.challenger_wins:
-        _activate(version, expected_active=champion)
+        model_version_activate_if_unchanged(version, expected_active=champion)
     version.refresh_from_db()
     return version
 
@@ -264,8 +267,9 @@ def _row_metrics(artifact_metrics: dict, decision: dict) -> dict:
     return metrics
 
 
-def _version_create(*, task: str, kind: str, artifact_dir: Path, base_model: str, metrics: dict,
-                    run: TrainingRun | None) -> ModelVersion:
+def model_version_create(*, task: str, kind: str, artifact_dir: Path, base_model: str, metrics: dict,
+                         run: TrainingRun | None) -> ModelVersion:
+    """A new ModelVersion row of `task` with the next version number (not active)."""
     for attempt in range(3):  # two runs finishing at once may pick the same number; retry on the constraint
         try:
             with transaction.atomic():
@@ -279,7 +283,9 @@ def _version_create(*, task: str, kind: str, artifact_dir: Path, base_model: str
     raise AssertionError("unreachable")
 
 
-def _activate(version: ModelVersion, *, expected_active: ModelVersion | None) -> None:
-
+def model_version_activate_if_unchanged(version: ModelVersion, *,
+                                        expected_active: ModelVersion | None) -> None:  # fmt: skip
+    """Activate `version` unless the task's active version is no longer `expected_active` (another
+    run finished first while this one trained); then it stays a candidate and the fact is logged."""
     if not model_version_activate(version_id=version.pk, expected_active_id=expected_active.pk if expected_active else None):
         logger.info("%s not activated: the active model changed while it trained", version.label)

@@ -40,7 +40,11 @@ from members.models import (
     ReviewTopicLabel,
     Topic,
 )
-from members.reviews.services.model_registry import _activate, _version_create, review_artifact_dir
+from members.reviews.services.model_registry import (
+    model_version_activate_if_unchanged,
+    model_version_create,
+    review_artifact_dir,
+)
 from members.reviews.services.scoring import served_topic_labeller, topic_labeller, trained_topic_model
 from ml.data import compose_text
 
@@ -82,8 +86,9 @@ def topic_model_train(*, seed: int = 0) -> TopicTrainingReport:
             f"{status['labelled_reviews']} reviews carry a person's topic verdict; at least "
             f"{MIN_TOPIC_LABELLED_REVIEWS} are needed to compare a trained topic model with the keyword rules, "
             "so the rules keep serving.")
-    test_ids, truth, test_texts = _test_split(codes)
-    train_texts, train_labels, weights, human_train = _training_rows(codes, exclude=set(test_ids))
+    verdicts = _verdicts()
+    test_ids, truth, test_texts = _test_split(codes, verdicts)
+    train_texts, train_labels, weights, human_train = _training_rows(codes, verdicts, exclude=set(test_ids))
     from ml.topic_baseline import (
         decide_topic_serving,
         fit_topic_baseline,
@@ -104,8 +109,8 @@ def topic_model_train(*, seed: int = 0) -> TopicTrainingReport:
                "data": {"train_reviews": len(train_texts), "human_train_reviews": human_train,
                         "test_reviews": len(test_ids), "split_strategy": "time (newest labelled reviews)"}}
     artifact = save_topic_baseline(model, review_artifact_dir(task=MlTask.TOPICS, name="tfidf"), metrics=metrics)
-    version = _version_create(task=MlTask.TOPICS, kind=ModelVersionKind.BASELINE, artifact_dir=artifact,
-                              base_model=model.description, metrics=metrics, run=None)
+    version = model_version_create(task=MlTask.TOPICS, kind=ModelVersionKind.BASELINE, artifact_dir=artifact,
+                                  base_model=model.description, metrics=metrics, run=None)
     from ml.selection import BASELINE, CHALLENGER
 
     newly_served = None
@@ -114,12 +119,13 @@ def topic_model_train(*, seed: int = 0) -> TopicTrainingReport:
     elif decision.served == BASELINE and served is not None and served.kind != ModelVersionKind.RULES:
         own = {**metrics, "decision": {**metrics["decision"], "vs_baseline": None,
                                        "vs_active": decision.baseline_vs_active}}
-        newly_served = _version_create(task=MlTask.TOPICS, kind=ModelVersionKind.RULES, artifact_dir=artifact,
-                                       base_model="Keywords and sentence similarity (ml/topics.py)",
-                                       metrics=own, run=None)
+        newly_served = model_version_create(
+            task=MlTask.TOPICS, kind=ModelVersionKind.RULES, artifact_dir=artifact,
+            base_model="Keywords and sentence similarity (ml/topics.py)", metrics=own, run=None,
+        )  # fmt: skip
     relabelled = 0
     if newly_served is not None:
-        _activate(newly_served, expected_active=served)
+        model_version_activate_if_unchanged(newly_served, expected_active=served)
         relabelled = reviews_relabel_topics()
     version.refresh_from_db()
     now_served = trained_topic_version()
@@ -134,11 +140,11 @@ def _served_label(version: ModelVersion | None) -> str:
     return version.label if version is not None else "keyword rules"
 
 
-def _test_split(codes: list[str]) -> tuple[list[int], np.ndarray, list[str]]:
+def _test_split(codes: list[str], verdicts: dict[int, dict[str, bool]]
+                ) -> tuple[list[int], np.ndarray, list[str]]:  # fmt: skip
     """The newest TOPIC_TEST_SHARE of the judged reviews: ids, truth (1/0/-1 per topic) and texts."""
     from ml.topic_baseline import UNJUDGED
 
-    verdicts = _verdicts()
     reviews = list(Review.objects.filter(pk__in=verdicts).order_by("created_at", "id").values_list("id", "body", "title"))
     size = max(MIN_TOPIC_TEST_REVIEWS, round(TOPIC_TEST_SHARE * len(reviews)))
     test = reviews[-size:]
@@ -159,11 +165,12 @@ def _verdicts() -> dict[int, dict[str, bool]]:
     return verdicts
 
 
-def _training_rows(codes: list[str], *, exclude: set[int]) -> tuple[list[str], np.ndarray, np.ndarray, int]:
+def _training_rows(codes: list[str], verdicts: dict[int, dict[str, bool]], *, exclude: set[int]
+                   ) -> tuple[list[str], np.ndarray, np.ndarray, int]:  # fmt: skip
     """Texts, 0/1 labels, sample weights and the number of human-judged rows, for every review but
     the test ones: rule labels (keywords alone: milliseconds a batch, while the similarity pass
     would re-encode every sentence) with people's verdicts written over them."""
-    verdicts = {k: v for k, v in _verdicts().items() if k not in exclude}
+    verdicts = {k: v for k, v in verdicts.items() if k not in exclude}
     newest = (Review.objects.exclude(pk__in=exclude).order_by("-created_at", "-id")
               .values_list("id", "body", "title")[:TOPIC_TRAIN_MAX_REVIEWS])
     rows = {review_id: (body, title) for review_id, body, title in newest}
